@@ -1,0 +1,216 @@
+/* pmap-backend.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "pmap-backend.h"
+#include "pmap-error.h"
+#include "pmap-sequential-backend-private.h"
+#include "pmap-threads-backend-private.h"
+
+/**
+ * PmapBackend:
+ *
+ * Where the tasks of a map run.
+ *
+ * pmap-glib comes with these backends, found by name with
+ * [func@Pmap.Backend.create]:
+ *
+ * - `threads` (or `threading`, joblib's name): an exclusive
+ *   [struct@GLib.ThreadPool] that the backend owns, with as many threads as
+ *   the largest [property@Pmap.Executor:n-jobs] it has served. Inputs and
+ *   results are passed by reference, never copied. The default.
+ * - `sequential`: every task in turn on the thread that started the map;
+ *   for debugging, for functions that must stay on their thread, and for
+ *   `n-jobs` = 1.
+ *
+ * A backend of one's own subclasses `PmapBackend` and implements
+ * [vfunc@Pmap.Backend.submit].
+ *
+ * Since: 1.0
+ */
+
+typedef struct
+{
+  char *name;
+} PmapBackendPrivate;
+
+enum {
+  PROP_0,
+  PROP_NAME,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (PmapBackend, pmap_backend, G_TYPE_OBJECT)
+
+static void
+pmap_backend_finalize (GObject *object)
+{
+  PmapBackend *self = (PmapBackend *)object;
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  g_clear_pointer (&priv->name, g_free);
+
+  G_OBJECT_CLASS (pmap_backend_parent_class)->finalize (object);
+}
+
+static void
+pmap_backend_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  PmapBackend *self = PMAP_BACKEND (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, pmap_backend_get_name (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pmap_backend_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  PmapBackend *self = PMAP_BACKEND (object);
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      priv->name = g_value_dup_string (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pmap_backend_real_submit (PmapBackend *self,
+                          PmapJob     *job)
+{
+  g_critical ("%s does not implement PmapBackend.submit()",
+              G_OBJECT_TYPE_NAME (self));
+}
+
+static void
+pmap_backend_class_init (PmapBackendClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = pmap_backend_finalize;
+  object_class->get_property = pmap_backend_get_property;
+  object_class->set_property = pmap_backend_set_property;
+
+  klass->submit = pmap_backend_real_submit;
+
+  /**
+   * PmapBackend:name:
+   *
+   * The backend's name, as [func@Pmap.Backend.create] and
+   * `PMAP_BACKEND` know it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+pmap_backend_init (PmapBackend *self)
+{
+}
+
+/**
+ * pmap_backend_create:
+ * @name: (not nullable): a backend's name: `threads` (or `threading`) or
+ *   `sequential`
+ * @error: return location for an error
+ *
+ * Creates a new backend of the kind named @name.
+ *
+ * Returns: (transfer full): the new backend, or %NULL with
+ *   %PMAP_ERROR_UNKNOWN_BACKEND set if no backend has that name
+ *
+ * Since: 1.0
+ */
+PmapBackend *
+pmap_backend_create (const char  *name,
+                           GError     **error)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_str_equal (name, "threads") || g_str_equal (name, "threading"))
+    return pmap_threads_backend_new ();
+
+  if (g_str_equal (name, "sequential"))
+    return pmap_sequential_backend_new ();
+
+  g_set_error (error, PMAP_ERROR, PMAP_ERROR_UNKNOWN_BACKEND,
+               "There is no backend named “%s”; the backends are “threads” "
+               "(or “threading”) and “sequential”", name);
+  return NULL;
+}
+
+/**
+ * pmap_backend_get_name:
+ * @self: a backend
+ *
+ * Gets the backend's name.
+ *
+ * Returns: (nullable): the name, or %NULL for a backend that gave none
+ *
+ * Since: 1.0
+ */
+const char *
+pmap_backend_get_name (PmapBackend *self)
+{
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  g_return_val_if_fail (PMAP_IS_BACKEND (self), NULL);
+
+  return priv->name;
+}
+
+/**
+ * pmap_backend_submit: (virtual submit)
+ * @self: a backend
+ * @job: the job to run
+ *
+ * Starts running the tasks of @job and returns, at once or when they are
+ * done. The backend claims batches of tasks with [method@Pmap.Job.claim]
+ * and runs each with [method@Pmap.Job.run_batch], on whichever threads it
+ * likes, until `claim` returns %FALSE; it keeps a reference on @job for as
+ * long as it uses it. [class@Pmap.Executor] calls this; a program calls it
+ * only to chain up from a backend of its own.
+ *
+ * Since: 1.0
+ */
+void
+pmap_backend_submit (PmapBackend *self,
+                     PmapJob     *job)
+{
+  g_return_if_fail (PMAP_IS_BACKEND (self));
+  g_return_if_fail (PMAP_IS_JOB (job));
+
+  PMAP_BACKEND_GET_CLASS (self)->submit (self, job);
+}

@@ -1,0 +1,54 @@
+/* pmap-backend.h: where the tasks of a map run
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(PMAP_GLIB_INSIDE) && !defined(PMAP_GLIB_COMPILATION)
+# error "Only <pmap-glib/pmap-glib.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+
+#include "pmap-version-macros.h"
+#include "pmap-job.h"
+
+G_BEGIN_DECLS
+
+#define PMAP_TYPE_BACKEND (pmap_backend_get_type ())
+
+PMAP_AVAILABLE_IN_1_0
+G_DECLARE_DERIVABLE_TYPE (PmapBackend, pmap_backend, PMAP, BACKEND, GObject)
+
+/**
+ * PmapBackendClass:
+ * @parent_class: the parent class
+ * @submit: starts running @job's tasks and returns; see
+ *   [vfunc@Pmap.Backend.submit]
+ *
+ * The class structure of [class@Pmap.Backend].
+ *
+ * Since: 1.0
+ */
+struct _PmapBackendClass
+{
+  GObjectClass parent_class;
+
+  void (*submit) (PmapBackend *self,
+                  PmapJob     *job);
+
+  /*< private >*/
+  gpointer _reserved[12];
+};
+
+PMAP_AVAILABLE_IN_1_0
+PmapBackend *pmap_backend_create (const char   *name,
+                                        GError      **error);
+PMAP_AVAILABLE_IN_1_0
+const char  *pmap_backend_get_name     (PmapBackend  *self);
+PMAP_AVAILABLE_IN_1_0
+void         pmap_backend_submit       (PmapBackend  *self,
+                                        PmapJob      *job);
+
+G_END_DECLS

@@ -1,0 +1,67 @@
+/* pmap-error.h: the PMAP_ERROR domain
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(PMAP_GLIB_INSIDE) && !defined(PMAP_GLIB_COMPILATION)
+# error "Only <pmap-glib/pmap-glib.h> can be included directly."
+#endif
+
+#include "pmap-version-macros.h"
+
+G_BEGIN_DECLS
+
+/**
+ * PMAP_ERROR:
+ *
+ * The error domain of pmap-glib. Errors in it carry a [enum@Pmap.Error]
+ * code.
+ *
+ * Since: 1.0
+ */
+#define PMAP_ERROR (pmap_error_quark ())
+
+/**
+ * PmapError:
+ * @PMAP_ERROR_FAILED: a task failed without saying why in its own
+ *   error domain; the message names the task's index and carries what is
+ *   known, such as the text of a Python exception.
+ * @PMAP_ERROR_INVALID_SETTING: a setting cannot be used: a malformed
+ *   `PMAP_N_JOBS` value, for instance. The message names the setting and
+ *   the values it accepts.
+ * @PMAP_ERROR_UNKNOWN_BACKEND: no backend has the requested name, either
+ *   given to [func@Pmap.Backend.create] or in `PMAP_BACKEND`.
+ * @PMAP_ERROR_UNKNOWN_FUNCTION: no function is registered under the
+ *   requested name; register it with [func@Pmap.register_function] or
+ *   load the module that does with [func@Pmap.load_module].
+ * @PMAP_ERROR_MISSING_RESULT: a function returned no value without
+ *   setting an error.
+ * @PMAP_ERROR_WRONG_THREAD: a function that may only run on the thread
+ *   that started the map (a JavaScript function, in GJS) was handed to a
+ *   backend that runs tasks on other threads. Use the `sequential`
+ *   backend, or a native function registered by name.
+ * @PMAP_ERROR_MODULE: a module given to [func@Pmap.load_module] could
+ *   not be loaded or does not export `pmap_module_register()`.
+ *
+ * Error codes of the %PMAP_ERROR domain. An error that a task's function
+ * returns keeps its own domain and code; pmap-glib prefixes its message
+ * with the index of the failing task.
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  PMAP_ERROR_FAILED,
+  PMAP_ERROR_INVALID_SETTING,
+  PMAP_ERROR_UNKNOWN_BACKEND,
+  PMAP_ERROR_UNKNOWN_FUNCTION,
+  PMAP_ERROR_MISSING_RESULT,
+  PMAP_ERROR_WRONG_THREAD,
+  PMAP_ERROR_MODULE,
+} PmapError;
+
+PMAP_AVAILABLE_IN_1_0
+GQuark pmap_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,943 @@
+/* pmap-executor.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "pmap-error.h"
+#include "pmap-executor.h"
+#include "pmap-function-private.h"
+#include "pmap-job-private.h"
+#include "pmap-sequential-backend-private.h"
+
+/**
+ * PmapExecutor:
+ *
+ * Applies a function to every input of a list, in parallel, and returns
+ * the results in input order: joblib's `Parallel` for GLib.
+ *
+ * ```c
+ * static GVariant *
+ * square (GVariant *input, gpointer user_data, GError **error)
+ * {
+ *   gint64 x = g_variant_get_int64 (input);
+ *   return g_variant_new_int64 (x * x);
+ * }
+ *
+ * g_autoptr(PmapExecutor) executor = pmap_executor_new ();
+ * g_autoptr(GPtrArray) results =
+ *   pmap_executor_map (executor, inputs, n_inputs, square, NULL, NULL, &error);
+ * ```
+ *
+ * Where the tasks run is the executor's [property@Pmap.Executor:backend];
+ * how many run at once is its [property@Pmap.Executor:n-jobs]. Both take
+ * their defaults from the environment, as joblib's `parallel_config()`
+ * would: `PMAP_BACKEND` names the backend and `PMAP_N_JOBS` the number of
+ * jobs.
+ *
+ * The first task that fails stops the map: no new task starts, the tasks
+ * that are running finish, and the map returns that task's error, its
+ * message prefixed with the task's index. A cancelled map returns
+ * %G_IO_ERROR_CANCELLED in the same way.
+ *
+ * While a map runs, [signal@Pmap.Executor::progress] reports how many
+ * tasks are done, on the thread that started the map.
+ *
+ * Since: 1.0
+ */
+struct _PmapExecutor
+{
+  GObject      parent_instance;
+
+  PmapBackend *backend;
+  PmapBackend *sequential;
+  GError      *backend_error;
+  GError      *n_jobs_error;
+  int          n_jobs;
+  guint        batch_size;
+};
+
+enum {
+  PROP_0,
+  PROP_N_JOBS,
+  PROP_BACKEND,
+  PROP_BATCH_SIZE,
+  N_PROPS
+};
+
+enum {
+  PROGRESS,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (PmapExecutor, pmap_executor, G_TYPE_OBJECT)
+
+static void
+pmap_executor_finalize (GObject *object)
+{
+  PmapExecutor *self = (PmapExecutor *)object;
+
+  g_clear_object (&self->backend);
+  g_clear_object (&self->sequential);
+  g_clear_error (&self->backend_error);
+  g_clear_error (&self->n_jobs_error);
+
+  G_OBJECT_CLASS (pmap_executor_parent_class)->finalize (object);
+}
+
+static void
+pmap_executor_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  PmapExecutor *self = PMAP_EXECUTOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_N_JOBS:
+      g_value_set_int (value, self->n_jobs);
+      break;
+
+    case PROP_BACKEND:
+      g_value_set_object (value, self->backend);
+      break;
+
+    case PROP_BATCH_SIZE:
+      g_value_set_uint (value, self->batch_size);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pmap_executor_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  PmapExecutor *self = PMAP_EXECUTOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_N_JOBS:
+      pmap_executor_set_n_jobs (self, g_value_get_int (value));
+      break;
+
+    case PROP_BACKEND:
+      pmap_executor_set_backend (self, g_value_get_object (value));
+      break;
+
+    case PROP_BATCH_SIZE:
+      pmap_executor_set_batch_size (self, g_value_get_uint (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pmap_executor_class_init (PmapExecutorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = pmap_executor_finalize;
+  object_class->get_property = pmap_executor_get_property;
+  object_class->set_property = pmap_executor_set_property;
+
+  /**
+   * PmapExecutor:n-jobs:
+   *
+   * How many tasks may run at once, as joblib's `n_jobs`: a positive
+   * number is taken as it is, and 1 runs every task in turn on the calling
+   * thread; -1 means one per processor, -2 all but one, and so on. Zero is
+   * not allowed.
+   *
+   * Defaults to `PMAP_N_JOBS` when the environment sets it, else to -1.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_JOBS] =
+    g_param_spec_int ("n-jobs", NULL, NULL,
+                      G_MININT, G_MAXINT, -1,
+                      (G_PARAM_READWRITE |
+                       G_PARAM_EXPLICIT_NOTIFY |
+                       G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PmapExecutor:backend:
+   *
+   * Where the tasks run. Defaults to the backend that `PMAP_BACKEND`
+   * names when the environment sets it, else to `threads`; setting %NULL
+   * restores that default. It is %NULL while `PMAP_BACKEND` names no
+   * backend, and maps then fail with %PMAP_ERROR_UNKNOWN_BACKEND.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_BACKEND] =
+    g_param_spec_object ("backend", NULL, NULL,
+                         PMAP_TYPE_BACKEND,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PmapExecutor:batch-size:
+   *
+   * How many consecutive tasks a worker takes at a time. Zero, the
+   * default, sizes batches automatically: large ones while much work is
+   * left, single tasks at the end, so that many tiny tasks cost little
+   * more than a loop and long ones still spread over every worker.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_BATCH_SIZE] =
+    g_param_spec_uint ("batch-size", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * PmapExecutor::progress:
+   * @self: the executor
+   * @n_done: how many tasks have finished
+   * @n_tasks: how many tasks the map has
+   *
+   * Reports a map's progress, on the thread that started it: during a
+   * blocking map, from inside [method@Pmap.Executor.map]; during an
+   * asynchronous one, from the thread-default main context of the caller
+   * of [method@Pmap.Executor.map_async]. It is emitted as batches finish,
+   * not for every task, and a successful map ends with @n_done equal to
+   * @n_tasks.
+   *
+   * Since: 1.0
+   */
+  signals[PROGRESS] =
+    g_signal_new ("progress",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
+}
+
+static gboolean
+parse_n_jobs (const char  *text,
+              int         *n_jobs,
+              GError     **error)
+{
+  gint64 value;
+
+  if (!g_ascii_string_to_signed (text, 10, G_MININT, G_MAXINT, &value, NULL) ||
+      value == 0)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_INVALID_SETTING,
+                   "PMAP_N_JOBS is “%s”, which is not a number of jobs; set "
+                   "it to a positive number, or to -1 for one job per "
+                   "processor", text);
+      return FALSE;
+    }
+
+  *n_jobs = value;
+  return TRUE;
+}
+
+static void
+pmap_executor_init (PmapExecutor *self)
+{
+  const char *n_jobs = g_getenv ("PMAP_N_JOBS");
+  const char *backend = g_getenv ("PMAP_BACKEND");
+
+  self->n_jobs = -1;
+  if (n_jobs != NULL && n_jobs[0] != '\0')
+    parse_n_jobs (n_jobs, &self->n_jobs, &self->n_jobs_error);
+
+  if (backend == NULL || backend[0] == '\0')
+    backend = "threads";
+  self->backend = pmap_backend_create (backend, &self->backend_error);
+  if (self->backend_error != NULL)
+    g_prefix_error (&self->backend_error, "PMAP_BACKEND names no backend: ");
+}
+
+/**
+ * pmap_executor_new:
+ *
+ * Creates an executor with the default settings: see
+ * [property@Pmap.Executor:backend] and [property@Pmap.Executor:n-jobs].
+ *
+ * Returns: (transfer full): a new executor
+ *
+ * Since: 1.0
+ */
+PmapExecutor *
+pmap_executor_new (void)
+{
+  return g_object_new (PMAP_TYPE_EXECUTOR, NULL);
+}
+
+/**
+ * pmap_executor_get_n_jobs:
+ * @self: an executor
+ *
+ * Gets the value of [property@Pmap.Executor:n-jobs].
+ *
+ * Returns: the number of jobs, as set
+ *
+ * Since: 1.0
+ */
+int
+pmap_executor_get_n_jobs (PmapExecutor *self)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), 0);
+
+  return self->n_jobs;
+}
+
+/**
+ * pmap_executor_set_n_jobs:
+ * @self: an executor
+ * @n_jobs: how many tasks may run at once; not zero
+ *
+ * Sets [property@Pmap.Executor:n-jobs].
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_set_n_jobs (PmapExecutor *self,
+                          int           n_jobs)
+{
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (n_jobs != 0);
+
+  g_clear_error (&self->n_jobs_error);
+
+  if (self->n_jobs == n_jobs)
+    return;
+
+  self->n_jobs = n_jobs;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_JOBS]);
+}
+
+/**
+ * pmap_executor_get_effective_n_jobs:
+ * @self: an executor
+ *
+ * Gets how many tasks a map may run at once: [property@Pmap.Executor:n-jobs]
+ * with the negative values resolved against the number of processors.
+ *
+ * Returns: the number of jobs, at least 1
+ *
+ * Since: 1.0
+ */
+guint
+pmap_executor_get_effective_n_jobs (PmapExecutor *self)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), 1);
+
+  if (self->n_jobs > 0)
+    return self->n_jobs;
+
+  return MAX (1, (int) g_get_num_processors () + 1 + self->n_jobs);
+}
+
+/**
+ * pmap_executor_get_backend:
+ * @self: an executor
+ *
+ * Gets the value of [property@Pmap.Executor:backend].
+ *
+ * Returns: (transfer none) (nullable): the backend, or %NULL while
+ *   `PMAP_BACKEND` names no backend
+ *
+ * Since: 1.0
+ */
+PmapBackend *
+pmap_executor_get_backend (PmapExecutor *self)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+
+  return self->backend;
+}
+
+/**
+ * pmap_executor_set_backend:
+ * @self: an executor
+ * @backend: (nullable): a backend, or %NULL for the default one
+ *
+ * Sets [property@Pmap.Executor:backend].
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_set_backend (PmapExecutor *self,
+                           PmapBackend  *backend)
+{
+  g_autoptr(PmapBackend) fallback = NULL;
+
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (backend == NULL || PMAP_IS_BACKEND (backend));
+
+  if (backend == NULL)
+    {
+      g_autoptr(PmapExecutor) defaults = pmap_executor_new ();
+
+      g_clear_error (&self->backend_error);
+      self->backend_error = g_steal_pointer (&defaults->backend_error);
+      fallback = g_steal_pointer (&defaults->backend);
+      backend = fallback;
+    }
+  else
+    {
+      g_clear_error (&self->backend_error);
+    }
+
+  if (g_set_object (&self->backend, backend))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BACKEND]);
+}
+
+/**
+ * pmap_executor_get_batch_size:
+ * @self: an executor
+ *
+ * Gets the value of [property@Pmap.Executor:batch-size].
+ *
+ * Returns: the batch size, or 0 for automatic
+ *
+ * Since: 1.0
+ */
+guint
+pmap_executor_get_batch_size (PmapExecutor *self)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), 0);
+
+  return self->batch_size;
+}
+
+/**
+ * pmap_executor_set_batch_size:
+ * @self: an executor
+ * @batch_size: tasks per batch, or 0 for automatic
+ *
+ * Sets [property@Pmap.Executor:batch-size].
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_set_batch_size (PmapExecutor *self,
+                              guint         batch_size)
+{
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+
+  if (self->batch_size == batch_size)
+    return;
+
+  self->batch_size = batch_size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BATCH_SIZE]);
+}
+
+static void
+cancel_job (GCancellable *cancellable,
+            PmapJob      *job)
+{
+  pmap_job_cancel (job);
+}
+
+/* Checks what the environment set, creates the job and hands it to the
+ * backend. Returns %NULL with @error set if the map cannot start. */
+static PmapJob *
+start_job (PmapExecutor   *self,
+           PmapCallable   *callable,
+           GVariant      **items,
+           guint           n_items,
+           PmapJobNotify   notify,
+           gpointer        notify_data,
+           GDestroyNotify  notify_destroy,
+           GCancellable   *cancellable,
+           gulong         *cancel_id,
+           GError        **error)
+{
+  guint n_jobs = pmap_executor_get_effective_n_jobs (self);
+  PmapBackend *backend = self->backend;
+  const GError *setting_error = self->n_jobs_error ? self->n_jobs_error : self->backend_error;
+  PmapJob *job;
+
+  if (setting_error != NULL ||
+      g_cancellable_set_error_if_cancelled (cancellable, error))
+    {
+      if (setting_error != NULL)
+        g_propagate_error (error, g_error_copy (setting_error));
+      if (notify_destroy != NULL)
+        notify_destroy (notify_data);
+      return NULL;
+    }
+
+  /* As joblib does: one job needs no pool. */
+  if (n_jobs == 1)
+    {
+      if (self->sequential == NULL)
+        self->sequential = pmap_sequential_backend_new ();
+      backend = self->sequential;
+    }
+
+  job = pmap_job_new (callable, items, n_items, n_jobs, self->batch_size);
+  pmap_job_set_notify (job, notify, notify_data, notify_destroy);
+  if (cancellable != NULL)
+    *cancel_id = g_cancellable_connect (cancellable,
+                                        G_CALLBACK (cancel_job),
+                                        job, NULL);
+  pmap_backend_submit (backend, job);
+
+  return job;
+}
+
+static void
+emit_progress (PmapExecutor *self,
+               PmapJob      *job,
+               guint        *n_reported)
+{
+  guint n_done = pmap_job_get_n_done (job);
+
+  if (n_done == *n_reported)
+    return;
+
+  *n_reported = n_done;
+  g_signal_emit (self, signals[PROGRESS], 0, n_done, pmap_job_get_n_tasks (job));
+}
+
+typedef struct
+{
+  PmapExecutor *self;
+  guint         n_reported;
+} SyncMap;
+
+static void
+sync_map_notify (PmapJob  *job,
+                 gpointer  user_data)
+{
+  /* Only the caller's thread may touch its stack; the others wake it
+   * through the job's condition instead. */
+  if (g_thread_self () == pmap_job_get_owner (job))
+    {
+      SyncMap *map = user_data;
+
+      emit_progress (map->self, job, &map->n_reported);
+    }
+}
+
+static GPtrArray *
+run_map (PmapExecutor  *self,
+         PmapCallable  *callable,
+         GVariant     **items,
+         guint          n_items,
+         GCancellable  *cancellable,
+         GError       **error)
+{
+  g_autoptr(PmapJob) job = NULL;
+  SyncMap map = { self, 0 };
+  gulong cancel_id = 0;
+  guint n_seen = 0;
+
+  job = start_job (self, callable, items, n_items,
+                   sync_map_notify, &map, NULL,
+                   cancellable, &cancel_id, error);
+  if (job == NULL)
+    return NULL;
+
+  while (!pmap_job_wait (job, n_seen))
+    {
+      n_seen = pmap_job_get_n_done (job);
+      emit_progress (self, job, &map.n_reported);
+    }
+  emit_progress (self, job, &map.n_reported);
+
+  g_cancellable_disconnect (cancellable, cancel_id);
+
+  return pmap_job_steal_results (job, error);
+}
+
+/**
+ * pmap_executor_map:
+ * @self: an executor
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @func: (scope call) (closure user_data): the function to apply
+ * @user_data: data for @func
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Applies @func to each input on the executor's backend and waits for the
+ * results. @func may run on several threads at once.
+ *
+ * If a task fails, no new task starts and the map returns that task's
+ * error, its message prefixed with `Task N failed: `, where N is the
+ * task's index in @items. If @cancellable is cancelled, the map returns
+ * %G_IO_ERROR_CANCELLED once the tasks that are running have returned.
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of @items; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map (PmapExecutor  *self,
+                   GVariant     **items,
+                   guint          n_items,
+                   PmapFunc       func,
+                   gpointer       user_data,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  callable = pmap_callable_new (NULL, func, user_data, NULL);
+  return run_map (self, callable, items, n_items, cancellable, error);
+}
+
+/**
+ * pmap_executor_map_by_name:
+ * @self: an executor
+ * @name: (not nullable): the name a function was registered under with
+ *   [func@Pmap.register_function]
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Like [method@Pmap.Executor.map], with the function registered under
+ * @name. This is how GJS maps native code on threads.
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of @items; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_by_name (PmapExecutor  *self,
+                           const char    *name,
+                           GVariant     **items,
+                           guint          n_items,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  callable = pmap_callable_lookup (name, error);
+  if (callable == NULL)
+    return NULL;
+
+  return run_map (self, callable, items, n_items, cancellable, error);
+}
+
+/* An asynchronous map. The job and its notifications hold references, so
+ * that a notification arriving from a worker after the map has completed
+ * finds it alive; everything that belongs to the caller (the task, the
+ * function and its data) is released on the caller's main context. */
+typedef struct
+{
+  GTask        *task;
+  PmapJob      *job;
+  PmapCallable *callable;
+  GMainContext *context;
+  gulong        cancel_id;
+  guint         n_reported;
+  gint          dispatch_pending;
+} AsyncMap;
+
+static void
+async_map_free (AsyncMap *map)
+{
+  g_assert (map->task == NULL);
+  g_assert (map->job == NULL);
+  g_assert (map->callable == NULL);
+
+  g_main_context_unref (map->context);
+}
+
+static AsyncMap *
+async_map_ref (AsyncMap *map)
+{
+  return g_atomic_rc_box_acquire (map);
+}
+
+static void
+async_map_unref (AsyncMap *map)
+{
+  g_atomic_rc_box_release_full (map, (GDestroyNotify) async_map_free);
+}
+
+static void
+async_map_complete (AsyncMap *map)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&map->task);
+  g_autoptr(PmapJob) job = g_steal_pointer (&map->job);
+  g_autoptr(PmapCallable) callable = g_steal_pointer (&map->callable);
+  GPtrArray *results;
+  GError *error = NULL;
+
+  g_cancellable_disconnect (g_task_get_cancellable (task), map->cancel_id);
+
+  results = pmap_job_steal_results (job, &error);
+  if (results != NULL)
+    g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static gboolean
+async_map_dispatch (gpointer user_data)
+{
+  AsyncMap *map = user_data;
+  gboolean complete;
+
+  g_atomic_int_set (&map->dispatch_pending, FALSE);
+
+  if (map->task == NULL)
+    return G_SOURCE_REMOVE;
+
+  /* Read completion first: once complete, the count is final. */
+  complete = pmap_job_is_complete (map->job);
+  emit_progress (g_task_get_source_object (map->task), map->job,
+                 &map->n_reported);
+
+  if (complete)
+    async_map_complete (map);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread. An attached idle source, not g_main_context_invoke(), which
+ * would run the callback right here when nobody owns the context yet. */
+static void
+async_map_notify (PmapJob  *job,
+                  gpointer  user_data)
+{
+  AsyncMap *map = user_data;
+  g_autoptr(GSource) source = NULL;
+
+  if (!g_atomic_int_compare_and_exchange (&map->dispatch_pending, FALSE, TRUE))
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, async_map_dispatch, async_map_ref (map),
+                         (GDestroyNotify) async_map_unref);
+  g_source_set_static_name (source, "[pmap] map progress");
+  g_source_attach (source, map->context);
+}
+
+static void
+start_async_map (PmapExecutor *self,
+                 GTask        *task,
+                 PmapCallable *callable,
+                 GVariant    **items,
+                 guint         n_items)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+  AsyncMap *map;
+
+  map = g_atomic_rc_box_new0 (AsyncMap);
+  map->task = g_object_ref (task);
+  map->callable = pmap_callable_ref (callable);
+  map->context = g_main_context_ref_thread_default ();
+
+  map->job = start_job (self, callable, items, n_items,
+                        async_map_notify, async_map_ref (map),
+                        (GDestroyNotify) async_map_unref,
+                        cancellable, &map->cancel_id, &error);
+  if (map->job == NULL)
+    {
+      g_clear_object (&map->task);
+      g_clear_pointer (&map->callable, pmap_callable_unref);
+      async_map_unref (map);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* A job with no task, or one that a sequential backend or a cancellation
+   * already completed, has nothing more to say. */
+  async_map_notify (map->job, map);
+  async_map_unref (map);
+}
+
+static GPtrArray *
+map_finish (PmapExecutor  *self,
+            GAsyncResult  *result,
+            gpointer       source_tag,
+            GError       **error)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * pmap_executor_map_async:
+ * @self: an executor
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @func: (scope notified) (closure user_data) (destroy destroy): the
+ *   function to apply
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data, on the caller's main context,
+ *   once the map has completed
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure callback_data): called on the
+ *   caller's thread-default main context when the map has completed
+ * @callback_data: data for @callback
+ *
+ * Starts applying @func to each input on the executor's backend and
+ * returns; @callback then gets the results with
+ * [method@Pmap.Executor.map_finish]. Errors and cancellation behave as in
+ * [method@Pmap.Executor.map].
+ *
+ * On the `sequential` backend the tasks run before this returns; only the
+ * callback waits for the main context.
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_map_async (PmapExecutor        *self,
+                         GVariant           **items,
+                         guint                n_items,
+                         PmapFunc             func,
+                         gpointer             user_data,
+                         GDestroyNotify       destroy,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             callback_data)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (items != NULL || n_items == 0);
+  g_return_if_fail (func != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, callback_data);
+  g_task_set_source_tag (task, pmap_executor_map_async);
+  callable = pmap_callable_new (NULL, func, user_data, destroy);
+
+  start_async_map (self, task, callable, items, n_items);
+}
+
+/**
+ * pmap_executor_map_finish:
+ * @self: an executor
+ * @result: the result given to the callback of
+ *   [method@Pmap.Executor.map_async]
+ * @error: return location for an error
+ *
+ * Finishes a map started with [method@Pmap.Executor.map_async].
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of the inputs; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_finish (PmapExecutor  *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  return map_finish (self, result, pmap_executor_map_async, error);
+}
+
+/**
+ * pmap_executor_map_by_name_async:
+ * @self: an executor
+ * @name: (not nullable): the name a function was registered under
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called on the caller's
+ *   thread-default main context when the map has completed
+ * @user_data: data for @callback
+ *
+ * Like [method@Pmap.Executor.map_async], with the function registered
+ * under @name.
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_map_by_name_async (PmapExecutor        *self,
+                                 const char          *name,
+                                 GVariant           **items,
+                                 guint                n_items,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (items != NULL || n_items == 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pmap_executor_map_by_name_async);
+
+  callable = pmap_callable_lookup (name, &error);
+  if (callable == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  start_async_map (self, task, callable, items, n_items);
+}
+
+/**
+ * pmap_executor_map_by_name_finish:
+ * @self: an executor
+ * @result: the result given to the callback of
+ *   [method@Pmap.Executor.map_by_name_async]
+ * @error: return location for an error
+ *
+ * Finishes a map started with [method@Pmap.Executor.map_by_name_async].
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of the inputs; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_by_name_finish (PmapExecutor  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return map_finish (self, result, pmap_executor_map_by_name_async, error);
+}

@@ -1,0 +1,39 @@
+/* pmap-job-private.h: what the executor drives
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "pmap-job.h"
+#include "pmap-function-private.h"
+
+G_BEGIN_DECLS
+
+/* Called from whichever thread ran the batch, each time a batch ends, and
+ * when a cancellation completes the job; it must not block. It may still be
+ * called after the job completed, from a worker that is winding down, so
+ * only the owner thread may touch data that the map's caller owns. */
+typedef void (*PmapJobNotify) (PmapJob *job,
+                               gpointer user_data);
+
+PmapJob   *pmap_job_new             (PmapCallable   *callable,
+                                     GVariant      **items,
+                                     guint           n_items,
+                                     guint           n_jobs,
+                                     guint           batch_size);
+void       pmap_job_set_notify      (PmapJob        *self,
+                                     PmapJobNotify   notify,
+                                     gpointer        user_data,
+                                     GDestroyNotify  destroy);
+void       pmap_job_drain           (PmapJob        *self);
+GThread   *pmap_job_get_owner       (PmapJob        *self);
+void       pmap_job_cancel          (PmapJob        *self);
+guint      pmap_job_get_n_done      (PmapJob        *self);
+gboolean   pmap_job_is_complete     (PmapJob        *self);
+gboolean   pmap_job_wait            (PmapJob        *self,
+                                     guint           n_done_seen);
+GPtrArray *pmap_job_steal_results   (PmapJob        *self,
+                                     GError        **error);
+
+G_END_DECLS

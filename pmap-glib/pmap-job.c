@@ -1,0 +1,443 @@
+/* pmap-job.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <gio/gio.h>
+
+#include "pmap-error.h"
+#include "pmap-job-private.h"
+
+/**
+ * PmapJob:
+ *
+ * One map as a [class@Pmap.Backend] sees it: a function, its inputs and
+ * the slots their results go to.
+ *
+ * A backend takes work with [method@Pmap.Job.claim], a batch of
+ * consecutive tasks at a time, and runs each batch with
+ * [method@Pmap.Job.run_batch], from as many threads as it likes. The job
+ * chooses the batch sizes (see [property@Pmap.Executor:batch-size]), stops
+ * handing out batches after the first error or a cancellation, and tells
+ * the executor when the last running batch has ended.
+ *
+ * A backend must run every batch it claimed.
+ *
+ * Since: 1.0
+ */
+struct _PmapJob
+{
+  GObject        parent_instance;
+
+  /* Borrowed: the executor keeps it alive until the job completes, and
+   * drops it on the caller's thread, where its destroy notify belongs. */
+  PmapCallable  *callable;
+  GPtrArray     *items;
+  GPtrArray     *results;
+  GThread       *owner;
+  guint          n_tasks;
+  guint          n_jobs;
+  guint          batch_size;
+
+  /* Read without the lock between tasks, to stop a running batch early. */
+  gint           stopping;
+
+  GMutex         mutex;
+  GCond          cond;
+  guint          next;
+  guint          n_active;
+  guint          n_done;
+  GError        *error;
+  guint          stopped : 1;
+  guint          complete : 1;
+
+  PmapJobNotify  notify;
+  gpointer       notify_data;
+  GDestroyNotify notify_destroy;
+};
+
+G_DEFINE_FINAL_TYPE (PmapJob, pmap_job, G_TYPE_OBJECT)
+
+static void
+pmap_job_finalize (GObject *object)
+{
+  PmapJob *self = (PmapJob *)object;
+
+  g_clear_pointer (&self->items, g_ptr_array_unref);
+  g_clear_pointer (&self->results, g_ptr_array_unref);
+  g_clear_error (&self->error);
+  if (self->notify_destroy != NULL)
+    self->notify_destroy (self->notify_data);
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (pmap_job_parent_class)->finalize (object);
+}
+
+static void
+pmap_job_class_init (PmapJobClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = pmap_job_finalize;
+}
+
+static void
+pmap_job_init (PmapJob *self)
+{
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+}
+
+/* Slots of tasks that never ran stay empty. */
+static void
+variant_unref0 (gpointer variant)
+{
+  if (variant != NULL)
+    g_variant_unref (variant);
+}
+
+PmapJob *
+pmap_job_new (PmapCallable  *callable,
+              GVariant     **items,
+              guint          n_items,
+              guint          n_jobs,
+              guint          batch_size)
+{
+  PmapJob *self;
+
+  g_assert (callable != NULL);
+  g_assert (n_jobs > 0);
+
+  self = g_object_new (PMAP_TYPE_JOB, NULL);
+  self->callable = callable;
+  self->owner = g_thread_self ();
+  self->n_tasks = n_items;
+  self->n_jobs = n_jobs;
+  self->batch_size = batch_size;
+
+  /* Floating inputs are sunk, as GVariant constructors do with children. */
+  self->items = g_ptr_array_new_full (n_items, (GDestroyNotify) g_variant_unref);
+  for (guint i = 0; i < n_items; i++)
+    g_ptr_array_add (self->items, g_variant_ref_sink (items[i]));
+
+  self->results = g_ptr_array_new_full (n_items, variant_unref0);
+  g_ptr_array_set_size (self->results, n_items);
+  self->complete = (n_items == 0);
+
+  return self;
+}
+
+void
+pmap_job_set_notify (PmapJob        *self,
+                     PmapJobNotify   notify,
+                     gpointer        user_data,
+                     GDestroyNotify  destroy)
+{
+  g_assert (self->notify == NULL);
+
+  self->notify = notify;
+  self->notify_data = user_data;
+  self->notify_destroy = destroy;
+}
+
+GThread *
+pmap_job_get_owner (PmapJob *self)
+{
+  return self->owner;
+}
+
+/**
+ * pmap_job_get_n_tasks:
+ * @self: a job
+ *
+ * Gets the number of tasks in the job: one per input.
+ *
+ * Returns: the number of tasks
+ *
+ * Since: 1.0
+ */
+guint
+pmap_job_get_n_tasks (PmapJob *self)
+{
+  g_return_val_if_fail (PMAP_IS_JOB (self), 0);
+
+  return self->n_tasks;
+}
+
+/**
+ * pmap_job_get_n_jobs:
+ * @self: a job
+ *
+ * Gets how many tasks may run at once: the effective value of the
+ * executor's [property@Pmap.Executor:n-jobs], at least 1.
+ *
+ * Returns: the number of parallel workers the job asks for
+ *
+ * Since: 1.0
+ */
+guint
+pmap_job_get_n_jobs (PmapJob *self)
+{
+  g_return_val_if_fail (PMAP_IS_JOB (self), 0);
+
+  return self->n_jobs;
+}
+
+static guint
+next_batch_size (PmapJob *self)
+{
+  guint remaining = self->n_tasks - self->next;
+
+  if (self->batch_size > 0)
+    return MIN (self->batch_size, remaining);
+
+  /* Guided scheduling: large batches while much is left, single tasks at
+   * the end, so that workers finish together whatever the tasks cost. */
+  return CLAMP (remaining / (2 * self->n_jobs), 1, remaining);
+}
+
+/**
+ * pmap_job_claim:
+ * @self: a job
+ * @first: (out): the index of the batch's first task
+ * @n_tasks: (out): the number of tasks in the batch
+ *
+ * Takes the next batch of tasks. The caller must then run it with
+ * [method@Pmap.Job.run_batch].
+ *
+ * Returns: %TRUE if a batch was claimed; %FALSE when every task has been
+ *   handed out or the job is stopping after an error or a cancellation
+ *
+ * Since: 1.0
+ */
+gboolean
+pmap_job_claim (PmapJob *self,
+                guint   *first,
+                guint   *n_tasks)
+{
+  gboolean claimed = FALSE;
+
+  g_return_val_if_fail (PMAP_IS_JOB (self), FALSE);
+  g_return_val_if_fail (first != NULL, FALSE);
+  g_return_val_if_fail (n_tasks != NULL, FALSE);
+
+  g_mutex_lock (&self->mutex);
+  if (!self->stopped && self->next < self->n_tasks)
+    {
+      *first = self->next;
+      *n_tasks = next_batch_size (self);
+      self->next += *n_tasks;
+      self->n_active++;
+      claimed = TRUE;
+    }
+  g_mutex_unlock (&self->mutex);
+
+  if (!claimed)
+    {
+      *first = 0;
+      *n_tasks = 0;
+    }
+
+  return claimed;
+}
+
+/* Under the lock. */
+static gboolean
+update_complete_locked (PmapJob *self)
+{
+  if (self->complete)
+    return FALSE;
+  if (self->n_active > 0 || (!self->stopped && self->next < self->n_tasks))
+    return FALSE;
+
+  self->complete = TRUE;
+  g_cond_broadcast (&self->cond);
+  return TRUE;
+}
+
+static void
+stop_with_error (PmapJob *self,
+                 GError  *error)
+{
+  g_mutex_lock (&self->mutex);
+  if (self->error == NULL && !self->complete)
+    self->error = g_steal_pointer (&error);
+  self->stopped = TRUE;
+  g_atomic_int_set (&self->stopping, TRUE);
+  g_mutex_unlock (&self->mutex);
+
+  g_clear_error (&error);
+}
+
+static GVariant *
+run_task (PmapJob  *self,
+          guint     index,
+          GError  **error)
+{
+  GVariant *input = g_ptr_array_index (self->items, index);
+
+  if (pmap_callable_is_thread_bound (self->callable) &&
+      g_thread_self () != self->owner)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WRONG_THREAD,
+                   "This is a JavaScript function, which GJS can only run on "
+                   "its main thread, but the backend called it from a "
+                   "worker thread; use the “sequential” backend, or map a "
+                   "native function registered by name");
+      return NULL;
+    }
+
+  return pmap_callable_invoke (self->callable, input, error);
+}
+
+/**
+ * pmap_job_run_batch:
+ * @self: a job
+ * @first: the index of the batch's first task, from [method@Pmap.Job.claim]
+ * @n_tasks: the number of tasks in the batch
+ *
+ * Runs a claimed batch on the calling thread, stores each result in its
+ * slot, and reports the batch as done. A task that fails stops the batch
+ * and the job; so do errors and cancellations elsewhere in the job, between
+ * two tasks.
+ *
+ * Since: 1.0
+ */
+void
+pmap_job_run_batch (PmapJob *self,
+                    guint    first,
+                    guint    n_tasks)
+{
+  guint n_done = 0;
+
+  g_return_if_fail (PMAP_IS_JOB (self));
+  g_return_if_fail (first < self->n_tasks);
+  g_return_if_fail (n_tasks <= self->n_tasks - first);
+
+  for (guint i = first; i < first + n_tasks; i++)
+    {
+      GError *error = NULL;
+      GVariant *result;
+
+      if (g_atomic_int_get (&self->stopping))
+        break;
+
+      result = run_task (self, i, &error);
+      if (result == NULL)
+        {
+          g_prefix_error (&error, "Task %u failed: ", i);
+          stop_with_error (self, error);
+          break;
+        }
+
+      g_ptr_array_index (self->results, i) = result;
+      n_done++;
+    }
+
+  g_mutex_lock (&self->mutex);
+  self->n_done += n_done;
+  self->n_active--;
+  update_complete_locked (self);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+
+  if (self->notify != NULL)
+    self->notify (self, self->notify_data);
+}
+
+/* Claims and runs batches on the calling thread until none is left. */
+void
+pmap_job_drain (PmapJob *self)
+{
+  guint first, n_tasks;
+
+  while (pmap_job_claim (self, &first, &n_tasks))
+    pmap_job_run_batch (self, first, n_tasks);
+}
+
+void
+pmap_job_cancel (PmapJob *self)
+{
+  gboolean notify;
+
+  g_mutex_lock (&self->mutex);
+  if (self->error == NULL && !self->complete)
+    self->error = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "The map was cancelled after %u of %u tasks",
+                               self->n_done, self->n_tasks);
+  self->stopped = TRUE;
+  g_atomic_int_set (&self->stopping, TRUE);
+  notify = update_complete_locked (self);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+
+  if (notify && self->notify != NULL)
+    self->notify (self, self->notify_data);
+}
+
+guint
+pmap_job_get_n_done (PmapJob *self)
+{
+  guint n_done;
+
+  g_mutex_lock (&self->mutex);
+  n_done = self->n_done;
+  g_mutex_unlock (&self->mutex);
+
+  return n_done;
+}
+
+gboolean
+pmap_job_is_complete (PmapJob *self)
+{
+  gboolean complete;
+
+  g_mutex_lock (&self->mutex);
+  complete = self->complete;
+  g_mutex_unlock (&self->mutex);
+
+  return complete;
+}
+
+/* Blocks until the job completes or more than @n_done_seen tasks are done.
+ * Returns whether the job is complete. */
+gboolean
+pmap_job_wait (PmapJob *self,
+               guint    n_done_seen)
+{
+  gboolean complete;
+
+  g_mutex_lock (&self->mutex);
+  while (!self->complete && self->n_done == n_done_seen)
+    g_cond_wait (&self->cond, &self->mutex);
+  complete = self->complete;
+  g_mutex_unlock (&self->mutex);
+
+  return complete;
+}
+
+GPtrArray *
+pmap_job_steal_results (PmapJob  *self,
+                        GError  **error)
+{
+  GPtrArray *results;
+
+  g_mutex_lock (&self->mutex);
+  g_assert (self->complete);
+
+  if (self->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->error));
+      results = NULL;
+    }
+  else
+    {
+      results = g_steal_pointer (&self->results);
+    }
+  g_mutex_unlock (&self->mutex);
+
+  return results;
+}

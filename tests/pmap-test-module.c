@@ -1,0 +1,77 @@
+/* pmap-test-module.c: native functions for the tests, loaded with
+ * pmap_load_module() from C, Python, GJS and Vala.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <gio/gio.h>
+#include <gmodule.h>
+
+#include <pmap-glib/pmap-glib.h>
+
+/* x → x², for an int64 input. */
+static GVariant *
+square (GVariant  *input,
+        gpointer   user_data,
+        GError   **error)
+{
+  gint64 x = g_variant_get_int64 (input);
+
+  return g_variant_new_int64 (x * x);
+}
+
+/* x → x, failing on a negative int64 input. */
+static GVariant *
+fail_on_negative (GVariant  *input,
+                  gpointer   user_data,
+                  GError   **error)
+{
+  gint64 x = g_variant_get_int64 (input);
+
+  if (x < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "negative input %" G_GINT64_FORMAT, x);
+      return NULL;
+    }
+
+  return g_variant_new_int64 (x);
+}
+
+/* n → Σ k² for k < n: CPU-bound work of a chosen size. */
+static GVariant *
+spin (GVariant  *input,
+      gpointer   user_data,
+      GError   **error)
+{
+  gint64 n = g_variant_get_int64 (input);
+  volatile guint64 sum = 0;
+
+  for (gint64 k = 0; k < n; k++)
+    sum += (guint64) (k * k);
+
+  return g_variant_new_uint64 (sum);
+}
+
+/* ms → ms, after sleeping that many milliseconds. */
+static GVariant *
+sleep_ms (GVariant  *input,
+          gpointer   user_data,
+          GError   **error)
+{
+  gint64 ms = g_variant_get_int64 (input);
+
+  g_usleep (ms * 1000);
+  return g_variant_new_int64 (ms);
+}
+
+G_MODULE_EXPORT void pmap_module_register (void);
+
+G_MODULE_EXPORT void
+pmap_module_register (void)
+{
+  pmap_register_function ("test.square", square, NULL, NULL);
+  pmap_register_function ("test.fail-on-negative", fail_on_negative, NULL, NULL);
+  pmap_register_function ("test.spin", spin, NULL, NULL);
+  pmap_register_function ("test.sleep-ms", sleep_ms, NULL, NULL);
+}
