@@ -65,6 +65,27 @@ sleep_ms (GVariant  *input,
   return g_variant_new_int64 (ms);
 }
 
+static gint running;
+
+/* ms → how many calls of this function were running at once, at its start
+ * or its end, after sleeping that many milliseconds: the largest result of
+ * a map tells whether its tasks overlapped. */
+static GVariant *
+concurrency (GVariant  *input,
+             gpointer   user_data,
+             GError   **error)
+{
+  gint64 ms = g_variant_get_int64 (input);
+  gint at_start = g_atomic_int_add (&running, 1) + 1;
+  gint at_end;
+
+  g_usleep (ms * 1000);
+  at_end = g_atomic_int_get (&running);
+  g_atomic_int_add (&running, -1);
+
+  return g_variant_new_int64 (MAX (at_start, at_end));
+}
+
 G_MODULE_EXPORT void pmap_module_register (void);
 
 G_MODULE_EXPORT void
@@ -74,4 +95,5 @@ pmap_module_register (void)
   pmap_register_function ("test.fail-on-negative", fail_on_negative, NULL, NULL);
   pmap_register_function ("test.spin", spin, NULL, NULL);
   pmap_register_function ("test.sleep-ms", sleep_ms, NULL, NULL);
+  pmap_register_function ("test.concurrency", concurrency, NULL, NULL);
 }
