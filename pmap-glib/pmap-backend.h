@@ -43,12 +43,12 @@ struct _PmapBackendClass
 };
 
 PMAP_AVAILABLE_IN_1_0
-PmapBackend *pmap_backend_create (const char   *name,
-                                        GError      **error);
+PmapBackend *pmap_backend_create   (const char   *name,
+                                    GError      **error);
 PMAP_AVAILABLE_IN_1_0
-const char  *pmap_backend_get_name     (PmapBackend  *self);
+const char  *pmap_backend_get_name (PmapBackend  *self);
 PMAP_AVAILABLE_IN_1_0
-void         pmap_backend_submit       (PmapBackend  *self,
-                                        PmapJob      *job);
+void         pmap_backend_submit   (PmapBackend  *self,
+                                    PmapJob      *job);
 
 G_END_DECLS

@@ -259,6 +259,7 @@ pmap_executor_init (PmapExecutor *self)
   const char *n_jobs = g_getenv ("PMAP_N_JOBS");
   const char *backend = g_getenv ("PMAP_BACKEND");
 
+  self->sequential = pmap_sequential_backend_new ();
   self->n_jobs = -1;
   if (n_jobs != NULL && n_jobs[0] != '\0')
     parse_n_jobs (n_jobs, &self->n_jobs, &self->n_jobs_error);
@@ -484,11 +485,7 @@ start_job (PmapExecutor   *self,
 
   /* As joblib does: one job needs no pool. */
   if (n_jobs == 1)
-    {
-      if (self->sequential == NULL)
-        self->sequential = pmap_sequential_backend_new ();
-      backend = self->sequential;
-    }
+    backend = self->sequential;
 
   job = pmap_job_new (callable, items, n_items, n_jobs, self->batch_size);
   pmap_job_set_notify (job, notify, notify_data, notify_destroy);
