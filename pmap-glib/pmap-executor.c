@@ -483,9 +483,24 @@ start_job (PmapExecutor   *self,
       return NULL;
     }
 
-  /* As joblib does: one job needs no pool. */
-  if (n_jobs == 1)
+  /* As joblib does: one job needs no pool, and a map started inside a task
+   * runs in that task, since the pool's workers may all be waiting for it. */
+  if (n_jobs == 1 || pmap_job_is_in_task ())
     backend = self->sequential;
+
+  if (pmap_callable_is_thread_bound (callable) &&
+      !PMAP_IS_SEQUENTIAL_BACKEND (backend))
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WRONG_THREAD,
+                   "This is a JavaScript function, which GJS can only run on "
+                   "its main thread, but the “%s” backend runs tasks on other "
+                   "threads; use the “sequential” backend (or n-jobs 1), or "
+                   "map a native function registered by name",
+                   pmap_backend_get_name (backend));
+      if (notify_destroy != NULL)
+        notify_destroy (notify_data);
+      return NULL;
+    }
 
   job = pmap_job_new (callable, items, n_items, n_jobs, self->batch_size);
   pmap_job_set_notify (job, notify, notify_data, notify_destroy);

@@ -60,6 +60,9 @@ struct _PmapJob
 
 G_DEFINE_FINAL_TYPE (PmapJob, pmap_job, G_TYPE_OBJECT)
 
+/* The job whose batch the current thread is running, if any. */
+static GPrivate running_task;
+
 static void
 pmap_job_finalize (GObject *object)
 {
@@ -317,6 +320,8 @@ pmap_job_run_batch (PmapJob *self,
   g_return_if_fail (first < self->n_tasks);
   g_return_if_fail (n_tasks <= self->n_tasks - first);
 
+  g_private_set (&running_task, self);
+
   for (guint i = first; i < first + n_tasks; i++)
     {
       GError *error = NULL;
@@ -337,6 +342,8 @@ pmap_job_run_batch (PmapJob *self,
       n_done++;
     }
 
+  g_private_set (&running_task, NULL);
+
   g_mutex_lock (&self->mutex);
   self->n_done += n_done;
   self->n_active--;
@@ -346,6 +353,15 @@ pmap_job_run_batch (PmapJob *self,
 
   if (self->notify != NULL)
     self->notify (self, self->notify_data);
+}
+
+/* Whether the calling thread is inside a task of some job: a map started
+ * there must not wait for workers that may all be busy running tasks that
+ * wait for it. */
+gboolean
+pmap_job_is_in_task (void)
+{
+  return g_private_get (&running_task) != NULL;
 }
 
 /* Claims and runs batches on the calling thread until none is left. */
