@@ -7,4 +7,13 @@
 
 #include "pmap-error.h"
 
+/**
+ * pmap_error_quark:
+ *
+ * Gets the quark of the %PMAP_ERROR domain.
+ *
+ * Returns: the error domain's quark
+ *
+ * Since: 1.0
+ */
 G_DEFINE_QUARK (pmap-error-quark, pmap_error)

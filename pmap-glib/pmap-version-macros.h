@@ -17,6 +17,27 @@
 # define _PMAP_EXTERN __attribute__((visibility("default"))) extern
 #endif
 
+/**
+ * PMAP_DEPRECATED_FOR:
+ * @f: the name of the symbol to use instead
+ *
+ * Marks a symbol as deprecated in favour of @f: using it warns at compile
+ * time, unless `PMAP_DISABLE_DEPRECATION_WARNINGS` is defined.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * PMAP_UNAVAILABLE:
+ * @maj: the major version that introduced the symbol
+ * @min: the minor version that introduced the symbol
+ *
+ * Marks a symbol as added in version @maj.@min, newer than
+ * %PMAP_VERSION_MAX_ALLOWED: using it warns at compile time, unless
+ * `PMAP_DISABLE_DEPRECATION_WARNINGS` is defined.
+ *
+ * Since: 1.0
+ */
 #ifdef PMAP_DISABLE_DEPRECATION_WARNINGS
 # define PMAP_DEPRECATED _PMAP_EXTERN
 # define PMAP_DEPRECATED_FOR(f) _PMAP_EXTERN
@@ -76,6 +97,15 @@
 
 #define PMAP_AVAILABLE_IN_ALL _PMAP_EXTERN
 
+/**
+ * PMAP_DEPRECATED_IN_1_0_FOR:
+ * @f: the name of the symbol to use instead
+ *
+ * Marks a symbol as deprecated since version 1.0 in favour of @f; it warns
+ * only when %PMAP_VERSION_MIN_REQUIRED is 1.0 or later.
+ *
+ * Since: 1.0
+ */
 #if PMAP_VERSION_MIN_REQUIRED >= PMAP_VERSION_1_0
 # define PMAP_DEPRECATED_IN_1_0 PMAP_DEPRECATED
 # define PMAP_DEPRECATED_IN_1_0_FOR(f) PMAP_DEPRECATED_FOR(f)
