@@ -10,6 +10,7 @@
 #include "pmap-function-private.h"
 #include "pmap-job-private.h"
 #include "pmap-sequential-backend-private.h"
+#include "pmap-threads-backend-private.h"
 
 /**
  * PmapExecutor:
@@ -489,7 +490,7 @@ start_job (PmapExecutor   *self,
     backend = self->sequential;
 
   if (pmap_callable_is_thread_bound (callable) &&
-      !PMAP_IS_SEQUENTIAL_BACKEND (backend))
+      PMAP_IS_THREADS_BACKEND (backend))
     {
       g_set_error (error, PMAP_ERROR, PMAP_ERROR_WRONG_THREAD,
                    "This is a JavaScript function, which GJS can only run on "
