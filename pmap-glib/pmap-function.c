@@ -153,6 +153,7 @@ pmap_register_function (const char     *name,
                         GDestroyNotify  destroy)
 {
   PmapCallable *callable;
+  PmapCallable *replaced = NULL;
 
   g_return_if_fail (name != NULL && name[0] != '\0');
   g_return_if_fail (func != NULL);
@@ -163,8 +164,13 @@ pmap_register_function (const char     *name,
   if (registry == NULL)
     registry = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                       (GDestroyNotify) pmap_callable_unref);
-  g_hash_table_replace (registry, callable->name, callable);
+  g_hash_table_steal_extended (registry, name, NULL, (gpointer *) &replaced);
+  g_hash_table_insert (registry, callable->name, callable);
   G_UNLOCK (registry);
+
+  /* Outside the lock, as in pmap_unregister_function(). */
+  if (replaced != NULL)
+    pmap_callable_unref (replaced);
 }
 
 /**

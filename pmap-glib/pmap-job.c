@@ -314,12 +314,15 @@ pmap_job_run_batch (PmapJob *self,
                     guint    first,
                     guint    n_tasks)
 {
+  PmapJob *outer_job = g_private_get (&running_task);
   guint n_done = 0;
 
   g_return_if_fail (PMAP_IS_JOB (self));
   g_return_if_fail (first < self->n_tasks);
   g_return_if_fail (n_tasks <= self->n_tasks - first);
 
+  /* A nested map's batch runs inside a task of the outer job: restore it
+   * afterwards, so that the task's next map runs here too. */
   g_private_set (&running_task, self);
 
   for (guint i = first; i < first + n_tasks; i++)
@@ -342,7 +345,7 @@ pmap_job_run_batch (PmapJob *self,
       n_done++;
     }
 
-  g_private_set (&running_task, NULL);
+  g_private_set (&running_task, outer_job);
 
   g_mutex_lock (&self->mutex);
   self->n_done += n_done;

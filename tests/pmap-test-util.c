@@ -1,0 +1,316 @@
+/* pmap-test-util.c: what the C tests share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "pmap-test-util.h"
+
+void
+test_probe_init (TestProbe *probe)
+{
+  memset (probe, 0, sizeof *probe);
+  probe->fail_at = -1;
+  probe->missing_at = -1;
+  g_mutex_init (&probe->mutex);
+  probe->threads = g_hash_table_new (NULL, NULL);
+}
+
+void
+test_probe_clear (TestProbe *probe)
+{
+  g_clear_pointer (&probe->threads, g_hash_table_unref);
+  g_mutex_clear (&probe->mutex);
+}
+
+GVariant *
+test_probe_square (GVariant  *input,
+                   gpointer   user_data,
+                   GError   **error)
+{
+  TestProbe *probe = user_data;
+  gint64 x = g_variant_get_int64 (input);
+  GVariant *result = NULL;
+  gint n_calls;
+
+  g_atomic_int_inc (&probe->n_running);
+  n_calls = g_atomic_int_add (&probe->n_calls, 1) + 1;
+
+  g_mutex_lock (&probe->mutex);
+  g_hash_table_add (probe->threads, g_thread_self ());
+  g_mutex_unlock (&probe->mutex);
+
+  if (probe->cancellable != NULL && n_calls == probe->cancel_after)
+    g_cancellable_cancel (probe->cancellable);
+
+  if (probe->sleep_us > 0)
+    g_usleep (probe->sleep_us);
+
+  if (x == probe->fail_at)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "no square for %" G_GINT64_FORMAT, x);
+  else if (x != probe->missing_at)
+    result = g_variant_new_int64 (x * x);
+
+  g_atomic_int_add (&probe->n_running, -1);
+
+  return result;
+}
+
+void
+test_probe_destroy (gpointer user_data)
+{
+  TestProbe *probe = user_data;
+
+  probe->destroy_thread = g_thread_self ();
+  g_atomic_int_inc (&probe->n_destroyed);
+}
+
+gboolean
+test_probe_ran_only_on (TestProbe *probe,
+                        GThread   *thread)
+{
+  gboolean only;
+
+  g_mutex_lock (&probe->mutex);
+  only = (g_hash_table_size (probe->threads) == 1 &&
+          g_hash_table_contains (probe->threads, thread));
+  g_mutex_unlock (&probe->mutex);
+
+  return only;
+}
+
+GPtrArray *
+test_items_new (guint n_items)
+{
+  GPtrArray *items = g_ptr_array_new_full (n_items, (GDestroyNotify) g_variant_unref);
+
+  for (guint i = 0; i < n_items; i++)
+    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (i)));
+
+  return items;
+}
+
+void
+test_assert_squares (GPtrArray *results,
+                     guint      n_items)
+{
+  g_assert_nonnull (results);
+  g_assert_cmpuint (results->len, ==, n_items);
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      GVariant *result = g_ptr_array_index (results, i);
+
+      g_assert_nonnull (result);
+      g_assert_false (g_variant_is_floating (result));
+      g_assert_true (g_variant_is_of_type (result, G_VARIANT_TYPE_INT64));
+      g_assert_cmpint (g_variant_get_int64 (result), ==, (gint64) i * i);
+    }
+}
+
+static void
+record_progress (PmapExecutor *executor,
+                 guint         n_done,
+                 guint         n_tasks,
+                 TestProgress *progress)
+{
+  if (g_thread_self () != progress->thread)
+    progress->other_thread = TRUE;
+  if (progress->n_done->len > 0 && n_tasks != progress->n_tasks)
+    progress->tasks_changed = TRUE;
+
+  progress->n_tasks = n_tasks;
+  g_array_append_val (progress->n_done, n_done);
+
+  if (progress->cancellable != NULL && n_done >= progress->cancel_at)
+    g_cancellable_cancel (progress->cancellable);
+}
+
+void
+test_progress_init (TestProgress *progress,
+                    PmapExecutor *executor)
+{
+  memset (progress, 0, sizeof *progress);
+  progress->n_done = g_array_new (FALSE, FALSE, sizeof (guint));
+  progress->thread = g_thread_self ();
+  g_signal_connect (executor, "progress", G_CALLBACK (record_progress), progress);
+}
+
+void
+test_progress_clear (TestProgress *progress)
+{
+  g_clear_pointer (&progress->n_done, g_array_unref);
+}
+
+/* A complete map's progress: on the expected thread, rising strictly, with
+ * a constant task count, ending at @n_tasks, at most @max_emissions times. */
+void
+test_progress_assert (TestProgress *progress,
+                      guint         n_tasks,
+                      guint         max_emissions)
+{
+  GArray *n_done = progress->n_done;
+
+  g_assert_false (progress->other_thread);
+  g_assert_false (progress->tasks_changed);
+  g_assert_cmpuint (n_done->len, >=, 1);
+  g_assert_cmpuint (n_done->len, <=, max_emissions);
+  g_assert_cmpuint (progress->n_tasks, ==, n_tasks);
+
+  for (guint i = 1; i < n_done->len; i++)
+    g_assert_cmpuint (g_array_index (n_done, guint, i - 1), <,
+                      g_array_index (n_done, guint, i));
+
+  g_assert_cmpuint (g_array_index (n_done, guint, n_done->len - 1), ==, n_tasks);
+}
+
+void
+test_async_init (TestAsync *async)
+{
+  memset (async, 0, sizeof *async);
+  async->loop = g_main_loop_new (g_main_context_get_thread_default (), FALSE);
+}
+
+void
+test_async_clear (TestAsync *async)
+{
+  g_clear_object (&async->result);
+  g_clear_pointer (&async->loop, g_main_loop_unref);
+}
+
+void
+test_async_ready (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  TestAsync *async = user_data;
+
+  g_assert_null (async->result);
+  async->result = g_object_ref (result);
+  async->thread = g_thread_self ();
+  async->context = g_main_context_get_thread_default ();
+  g_main_loop_quit (async->loop);
+}
+
+GAsyncResult *
+test_async_wait (TestAsync *async)
+{
+  if (async->result == NULL)
+    g_main_loop_run (async->loop);
+
+  return async->result;
+}
+
+GPtrArray *
+test_map (PmapExecutor  *executor,
+          TestProbe     *probe,
+          guint          n_items,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  g_autoptr(GPtrArray) items = test_items_new (n_items);
+  GPtrArray *results;
+
+  results = pmap_executor_map (executor, (GVariant **) items->pdata, n_items,
+                               test_probe_square, probe, cancellable, error);
+  g_assert_cmpint (g_atomic_int_get (&probe->n_running), ==, 0);
+
+  return results;
+}
+
+GPtrArray *
+test_map_async (PmapExecutor  *executor,
+                TestProbe     *probe,
+                guint          n_items,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  g_autoptr(GPtrArray) items = test_items_new (n_items);
+  GPtrArray *results;
+  TestAsync async;
+
+  test_async_init (&async);
+  pmap_executor_map_async (executor, (GVariant **) items->pdata, n_items,
+                           test_probe_square, probe, test_probe_destroy,
+                           cancellable, test_async_ready, &async);
+  g_assert_null (async.result);
+  /* The map holds its own references on the inputs. */
+  g_clear_pointer (&items, g_ptr_array_unref);
+
+  results = pmap_executor_map_finish (executor, test_async_wait (&async), error);
+  g_assert_true (async.thread == g_thread_self ());
+  g_assert_true (async.context == context);
+  g_assert_cmpint (g_atomic_int_get (&probe->n_running), ==, 0);
+
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpint (probe->n_destroyed, ==, 1);
+  g_assert_true (probe->destroy_thread == g_thread_self ());
+
+  test_async_clear (&async);
+  return results;
+}
+
+void
+test_assert_task_error (const GError *error,
+                        guint         index)
+{
+  g_autofree char *prefix = g_strdup_printf ("Task %u failed: ", index);
+  g_autofree char *message = g_strdup_printf ("no square for %u", index);
+
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_true (g_str_has_prefix (error->message, prefix));
+  g_assert_nonnull (strstr (error->message, message));
+}
+
+const char *
+test_module_path (void)
+{
+  return g_getenv ("PMAP_TEST_MODULE");
+}
+
+void
+test_load_module (void)
+{
+  static gboolean loaded;
+  g_autoptr(GError) error = NULL;
+
+  if (loaded)
+    return;
+
+  loaded = pmap_load_module (test_module_path (), &error);
+  g_assert_no_error (error);
+  g_assert_true (loaded);
+}
+
+void
+test_init (int    *argc,
+           char ***argv)
+{
+  static const struct {
+    const char *variable;
+    const char *basename;
+  } modules[] = {
+    { "PMAP_TEST_MODULE", "libpmap-test-module.so" },
+    { "PMAP_TEST_MODULE_WITHOUT_REGISTER", "libpmap-test-module-without-register.so" },
+  };
+
+  /* Before any thread starts: the defaults under test come from these. */
+  g_unsetenv ("PMAP_N_JOBS");
+  g_unsetenv ("PMAP_BACKEND");
+
+  g_test_init (argc, argv, NULL);
+
+  /* meson names the test modules; a test run by hand finds them next to
+   * itself. */
+  for (guint i = 0; i < G_N_ELEMENTS (modules); i++)
+    {
+      g_autofree char *path = NULL;
+
+      if (g_getenv (modules[i].variable) != NULL)
+        continue;
+      path = g_test_build_filename (G_TEST_BUILT, modules[i].basename, NULL);
+      g_setenv (modules[i].variable, path, TRUE);
+    }
+}

@@ -1,0 +1,124 @@
+/* pmap-test-util.h: what the C tests share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include <pmap-glib/pmap-glib.h>
+
+G_BEGIN_DECLS
+
+/* A PmapFunc that squares int64 inputs and records how it was called. Its
+ * behaviour is set in the fields before the map starts; the counters are
+ * read once it has returned. */
+typedef struct
+{
+  /* Settings. */
+  gint64        fail_at;      /* input that fails with G_IO_ERROR_INVALID_DATA */
+  gint64        missing_at;   /* input that returns NULL with no error */
+  gulong        sleep_us;     /* how long each call sleeps */
+  GCancellable *cancellable;  /* cancelled by the call that makes cancel_after */
+  gint          cancel_after;
+
+  /* Records. */
+  gint          n_calls;
+  gint          n_running;    /* calls that have started and not returned */
+  gint          n_destroyed;  /* calls of test_probe_destroy() */
+  GThread      *destroy_thread;
+  GMutex        mutex;
+  GHashTable   *threads;      /* the GThreads that ran a call */
+} TestProbe;
+
+void       test_probe_init        (TestProbe    *probe);
+void       test_probe_clear       (TestProbe    *probe);
+GVariant  *test_probe_square      (GVariant     *input,
+                                   gpointer      probe,
+                                   GError      **error);
+void       test_probe_destroy     (gpointer      probe);
+gboolean   test_probe_ran_only_on (TestProbe    *probe,
+                                   GThread      *thread);
+
+/* How many calls a map of @n_items tasks on 2 jobs with automatic batches
+ * may make when one of its first few calls fails or cancels it, with calls
+ * of 1 ms:
+ * the first batches hold 1/4 and 3/16 of the tasks, so a map that stopped
+ * only between batches, not between the tasks of a running batch, would
+ * make more. */
+#define TEST_STOPPED_MAP_MAX_CALLS(n_items) ((n_items) / 10)
+
+/* Owned int64 inputs 0 … n-1; pass (GVariant **) items->pdata to a map. */
+GPtrArray *test_items_new         (guint         n_items);
+void       test_assert_squares    (GPtrArray    *results,
+                                   guint         n_items);
+
+/* Maps test_probe_square() over @n_items owned inputs, blocking or on the
+ * thread-default main context, and checks what every map promises: no
+ * call is running once it returns; asynchronously, no callback from inside
+ * map_async(), the callback on this thread and context, and the probe's
+ * test_probe_destroy() called exactly once, here. */
+GPtrArray *test_map               (PmapExecutor  *executor,
+                                   TestProbe     *probe,
+                                   guint          n_items,
+                                   GCancellable  *cancellable,
+                                   GError       **error);
+GPtrArray *test_map_async         (PmapExecutor  *executor,
+                                   TestProbe     *probe,
+                                   guint          n_items,
+                                   GCancellable  *cancellable,
+                                   GError       **error);
+
+/* The error of test_probe_square() failing on input @index. */
+void       test_assert_task_error (const GError  *error,
+                                   guint          index);
+
+/* Records the progress signals of a map. */
+typedef struct
+{
+  GArray   *n_done;
+  guint     n_tasks;
+  gboolean  other_thread;  /* an emission came from another thread */
+  gboolean  tasks_changed; /* n_tasks varied between emissions */
+  GThread  *thread;        /* the thread expected to emit */
+  /* Cancelled once n_done reaches cancel_at, if set. */
+  GCancellable *cancellable;
+  guint     cancel_at;
+} TestProgress;
+
+void       test_progress_init     (TestProgress *progress,
+                                   PmapExecutor *executor);
+void       test_progress_clear    (TestProgress *progress);
+void       test_progress_assert   (TestProgress *progress,
+                                   guint         n_tasks,
+                                   guint         max_emissions);
+
+/* Waits on the thread-default main context for an async map's result. */
+typedef struct
+{
+  GMainLoop    *loop;
+  GAsyncResult *result;
+  GThread      *thread;       /* where the callback ran */
+  GMainContext *context;      /* the thread-default context it ran in */
+} TestAsync;
+
+void          test_async_init     (TestAsync    *async);
+void          test_async_clear    (TestAsync    *async);
+void          test_async_ready    (GObject      *source,
+                                   GAsyncResult *result,
+                                   gpointer      async);
+GAsyncResult *test_async_wait     (TestAsync    *async);
+
+/* The native test module, named by PMAP_TEST_MODULE, loaded once. */
+const char *test_module_path      (void);
+void        test_load_module      (void);
+
+/* g_test_init(), on an environment without PMAP_N_JOBS or PMAP_BACKEND,
+ * with PMAP_TEST_MODULE and PMAP_TEST_MODULE_WITHOUT_REGISTER set. */
+void        test_init             (int          *argc,
+                                   char       ***argv);
+
+G_END_DECLS
