@@ -254,22 +254,35 @@ parse_n_jobs (const char  *text,
   return TRUE;
 }
 
+/* The backend that PMAP_BACKEND names, else threads; NULL with @error set
+ * if the variable names no backend. */
+static PmapBackend *
+create_default_backend (GError **error)
+{
+  const char *name = g_getenv ("PMAP_BACKEND");
+  PmapBackend *backend;
+
+  if (name == NULL || name[0] == '\0')
+    name = "threads";
+
+  backend = pmap_backend_create (name, error);
+  if (backend == NULL)
+    g_prefix_error (error, "PMAP_BACKEND names no backend: ");
+
+  return backend;
+}
+
 static void
 pmap_executor_init (PmapExecutor *self)
 {
   const char *n_jobs = g_getenv ("PMAP_N_JOBS");
-  const char *backend = g_getenv ("PMAP_BACKEND");
 
   self->sequential = pmap_sequential_backend_new ();
   self->n_jobs = -1;
   if (n_jobs != NULL && n_jobs[0] != '\0')
     parse_n_jobs (n_jobs, &self->n_jobs, &self->n_jobs_error);
 
-  if (backend == NULL || backend[0] == '\0')
-    backend = "threads";
-  self->backend = pmap_backend_create (backend, &self->backend_error);
-  if (self->backend_error != NULL)
-    g_prefix_error (&self->backend_error, "PMAP_BACKEND names no backend: ");
+  self->backend = create_default_backend (&self->backend_error);
 }
 
 /**
@@ -390,19 +403,9 @@ pmap_executor_set_backend (PmapExecutor *self,
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
   g_return_if_fail (backend == NULL || PMAP_IS_BACKEND (backend));
 
+  g_clear_error (&self->backend_error);
   if (backend == NULL)
-    {
-      g_autoptr(PmapExecutor) defaults = pmap_executor_new ();
-
-      g_clear_error (&self->backend_error);
-      self->backend_error = g_steal_pointer (&defaults->backend_error);
-      fallback = g_steal_pointer (&defaults->backend);
-      backend = fallback;
-    }
-  else
-    {
-      g_clear_error (&self->backend_error);
-    }
+    backend = fallback = create_default_backend (&self->backend_error);
 
   if (g_set_object (&self->backend, backend))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BACKEND]);
