@@ -9,6 +9,7 @@
 #include "pmap-executor.h"
 #include "pmap-function-private.h"
 #include "pmap-job-private.h"
+#include "pmap-map-run-private.h"
 #include "pmap-sequential-backend-private.h"
 #include "pmap-threads-backend-private.h"
 
@@ -451,104 +452,56 @@ pmap_executor_set_batch_size (PmapExecutor *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BATCH_SIZE]);
 }
 
-static void
-cancel_job (GCancellable *cancellable,
-            PmapJob      *job)
-{
-  pmap_job_cancel (job);
-}
-
-/* Checks what the environment set, creates the job and hands it to the
- * backend. Returns %NULL with @error set if the map cannot start. */
+/* Checks what the environment set, chooses the backend and makes the job.
+ * Returns %NULL with @error set if the map cannot start. */
 static PmapJob *
-start_job (PmapExecutor   *self,
-           PmapCallable   *callable,
-           GVariant      **items,
-           guint           n_items,
-           PmapJobNotify   notify,
-           gpointer        notify_data,
-           GDestroyNotify  notify_destroy,
-           GCancellable   *cancellable,
-           gulong         *cancel_id,
-           GError        **error)
+prepare_job (PmapExecutor   *self,
+             PmapCallable   *callable,
+             GVariant      **items,
+             guint           n_items,
+             GCancellable   *cancellable,
+             PmapBackend   **backend,
+             GError        **error)
 {
   guint n_jobs = pmap_executor_get_effective_n_jobs (self);
-  PmapBackend *backend = self->backend;
   const GError *setting_error = self->n_jobs_error ? self->n_jobs_error : self->backend_error;
-  PmapJob *job;
 
-  if (setting_error != NULL ||
-      g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (setting_error != NULL)
     {
-      if (setting_error != NULL)
-        g_propagate_error (error, g_error_copy (setting_error));
-      if (notify_destroy != NULL)
-        notify_destroy (notify_data);
+      g_propagate_error (error, g_error_copy (setting_error));
       return NULL;
     }
 
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
   /* As joblib does: one job needs no pool, and a map started inside a task
    * runs in that task, since the pool's workers may all be waiting for it. */
+  *backend = self->backend;
   if (n_jobs == 1 || pmap_job_is_in_task ())
-    backend = self->sequential;
+    *backend = self->sequential;
 
   if (pmap_callable_is_thread_bound (callable) &&
-      PMAP_IS_THREADS_BACKEND (backend))
+      PMAP_IS_THREADS_BACKEND (*backend))
     {
       g_set_error (error, PMAP_ERROR, PMAP_ERROR_WRONG_THREAD,
                    "This is a JavaScript function, which GJS can only run on "
                    "its main thread, but the “%s” backend runs tasks on other "
                    "threads; use the “sequential” backend (or n-jobs 1), or "
                    "map a native function registered by name",
-                   pmap_backend_get_name (backend));
-      if (notify_destroy != NULL)
-        notify_destroy (notify_data);
+                   pmap_backend_get_name (*backend));
       return NULL;
     }
 
-  job = pmap_job_new (callable, items, n_items, n_jobs, self->batch_size);
-  pmap_job_set_notify (job, notify, notify_data, notify_destroy);
-  if (cancellable != NULL)
-    *cancel_id = g_cancellable_connect (cancellable,
-                                        G_CALLBACK (cancel_job),
-                                        job, NULL);
-  pmap_backend_submit (backend, job);
-
-  return job;
+  return pmap_job_new (callable, items, n_items, n_jobs, self->batch_size);
 }
 
 static void
-emit_progress (PmapExecutor *self,
-               PmapJob      *job,
-               guint        *n_reported)
+emit_progress (gpointer target,
+               guint    n_done,
+               guint    n_tasks)
 {
-  guint n_done = pmap_job_get_n_done (job);
-
-  if (n_done == *n_reported)
-    return;
-
-  *n_reported = n_done;
-  g_signal_emit (self, signals[PROGRESS], 0, n_done, pmap_job_get_n_tasks (job));
-}
-
-typedef struct
-{
-  PmapExecutor *self;
-  guint         n_reported;
-} SyncMap;
-
-static void
-sync_map_notify (PmapJob  *job,
-                 gpointer  user_data)
-{
-  /* Only the caller's thread may touch its stack; the others wake it
-   * through the job's condition instead. */
-  if (g_thread_self () == pmap_job_get_owner (job))
-    {
-      SyncMap *map = user_data;
-
-      emit_progress (map->self, job, &map->n_reported);
-    }
+  g_signal_emit (target, signals[PROGRESS], 0, n_done, n_tasks);
 }
 
 static GPtrArray *
@@ -560,26 +513,13 @@ run_map (PmapExecutor  *self,
          GError       **error)
 {
   g_autoptr(PmapJob) job = NULL;
-  SyncMap map = { self, 0 };
-  gulong cancel_id = 0;
-  guint n_seen = 0;
+  PmapBackend *backend;
 
-  job = start_job (self, callable, items, n_items,
-                   sync_map_notify, &map, NULL,
-                   cancellable, &cancel_id, error);
+  job = prepare_job (self, callable, items, n_items, cancellable, &backend, error);
   if (job == NULL)
     return NULL;
 
-  while (!pmap_job_wait (job, n_seen))
-    {
-      n_seen = pmap_job_get_n_done (job);
-      emit_progress (self, job, &map.n_reported);
-    }
-  emit_progress (self, job, &map.n_reported);
-
-  g_cancellable_disconnect (cancellable, cancel_id);
-
-  return pmap_job_steal_results (job, error);
+  return pmap_map_run (backend, job, cancellable, emit_progress, self, error);
 }
 
 /**
@@ -669,103 +609,6 @@ pmap_executor_map_by_name (PmapExecutor  *self,
   return run_map (self, callable, items, n_items, cancellable, error);
 }
 
-/* An asynchronous map. The job and its notifications hold references, so
- * that a notification arriving from a worker after the map has completed
- * finds it alive; everything that belongs to the caller (the task, the
- * function and its data) is released on the caller's main context. */
-typedef struct
-{
-  GTask        *task;
-  PmapJob      *job;
-  PmapCallable *callable;
-  GMainContext *context;
-  gulong        cancel_id;
-  guint         n_reported;
-  gint          dispatch_pending;
-} AsyncMap;
-
-static void
-async_map_free (AsyncMap *map)
-{
-  g_assert (map->task == NULL);
-  g_assert (map->job == NULL);
-  g_assert (map->callable == NULL);
-
-  g_main_context_unref (map->context);
-}
-
-static AsyncMap *
-async_map_ref (AsyncMap *map)
-{
-  return g_atomic_rc_box_acquire (map);
-}
-
-static void
-async_map_unref (AsyncMap *map)
-{
-  g_atomic_rc_box_release_full (map, (GDestroyNotify) async_map_free);
-}
-
-static void
-async_map_complete (AsyncMap *map)
-{
-  g_autoptr(GTask) task = g_steal_pointer (&map->task);
-  g_autoptr(PmapJob) job = g_steal_pointer (&map->job);
-  g_autoptr(PmapCallable) callable = g_steal_pointer (&map->callable);
-  GPtrArray *results;
-  GError *error = NULL;
-
-  g_cancellable_disconnect (g_task_get_cancellable (task), map->cancel_id);
-
-  results = pmap_job_steal_results (job, &error);
-  if (results != NULL)
-    g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static gboolean
-async_map_dispatch (gpointer user_data)
-{
-  AsyncMap *map = user_data;
-  gboolean complete;
-
-  g_atomic_int_set (&map->dispatch_pending, FALSE);
-
-  if (map->task == NULL)
-    return G_SOURCE_REMOVE;
-
-  /* Read completion first: once complete, the count is final. */
-  complete = pmap_job_is_complete (map->job);
-  emit_progress (g_task_get_source_object (map->task), map->job,
-                 &map->n_reported);
-
-  if (complete)
-    async_map_complete (map);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Any thread. An attached idle source, not g_main_context_invoke(), which
- * would run the callback right here when nobody owns the context yet. */
-static void
-async_map_notify (PmapJob  *job,
-                  gpointer  user_data)
-{
-  AsyncMap *map = user_data;
-  g_autoptr(GSource) source = NULL;
-
-  if (!g_atomic_int_compare_and_exchange (&map->dispatch_pending, FALSE, TRUE))
-    return;
-
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, async_map_dispatch, async_map_ref (map),
-                         (GDestroyNotify) async_map_unref);
-  g_source_set_static_name (source, "[pmap] map progress");
-  g_source_attach (source, map->context);
-}
-
 static void
 start_async_map (PmapExecutor *self,
                  GTask        *task,
@@ -773,32 +616,19 @@ start_async_map (PmapExecutor *self,
                  GVariant    **items,
                  guint         n_items)
 {
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(PmapJob) job = NULL;
+  PmapBackend *backend;
   GError *error = NULL;
-  AsyncMap *map;
 
-  map = g_atomic_rc_box_new0 (AsyncMap);
-  map->task = g_object_ref (task);
-  map->callable = pmap_callable_ref (callable);
-  map->context = g_main_context_ref_thread_default ();
-
-  map->job = start_job (self, callable, items, n_items,
-                        async_map_notify, async_map_ref (map),
-                        (GDestroyNotify) async_map_unref,
-                        cancellable, &map->cancel_id, &error);
-  if (map->job == NULL)
+  job = prepare_job (self, callable, items, n_items,
+                     g_task_get_cancellable (task), &backend, &error);
+  if (job == NULL)
     {
-      g_clear_object (&map->task);
-      g_clear_pointer (&map->callable, pmap_callable_unref);
-      async_map_unref (map);
       g_task_return_error (task, error);
       return;
     }
 
-  /* A job with no task, or one that a sequential backend or a cancellation
-   * already completed, has nothing more to say. */
-  async_map_notify (map->job, map);
-  async_map_unref (map);
+  pmap_map_run_async (backend, job, callable, task, emit_progress);
 }
 
 static GPtrArray *
