@@ -34,6 +34,18 @@ guint      pmap_job_get_n_done      (PmapJob        *self);
 gboolean   pmap_job_is_complete     (PmapJob        *self);
 gboolean   pmap_job_wait            (PmapJob        *self,
                                      guint           n_done_seen);
+gboolean      pmap_job_is_stopping   (PmapJob        *self);
+GVariant     *pmap_job_get_input     (PmapJob        *self,
+                                      guint           index);
+PmapCallable *pmap_job_get_callable  (PmapJob        *self);
+void          pmap_job_return_value  (PmapJob        *self,
+                                      guint           index,
+                                      GVariant       *value);
+void          pmap_job_return_error  (PmapJob        *self,
+                                      guint           index,
+                                      GError         *error);
+void          pmap_job_end_batch     (PmapJob        *self,
+                                      guint           n_done);
 GPtrArray *pmap_job_steal_results   (PmapJob        *self,
                                      GError        **error);
 

@@ -330,23 +330,73 @@ pmap_job_run_batch (PmapJob *self,
       GError *error = NULL;
       GVariant *result;
 
-      if (g_atomic_int_get (&self->stopping))
+      if (pmap_job_is_stopping (self))
         break;
 
       result = run_task (self, i, &error);
       if (result == NULL)
         {
-          g_prefix_error (&error, "Task %u failed: ", i);
-          stop_with_error (self, error);
+          pmap_job_return_error (self, i, error);
           break;
         }
 
-      g_ptr_array_index (self->results, i) = result;
+      pmap_job_return_value (self, i, result);
       n_done++;
     }
 
   g_private_set (&running_task, outer_job);
 
+  pmap_job_end_batch (self, n_done);
+}
+
+gboolean
+pmap_job_is_stopping (PmapJob *self)
+{
+  return g_atomic_int_get (&self->stopping);
+}
+
+GVariant *
+pmap_job_get_input (PmapJob *self,
+                    guint    index)
+{
+  g_assert (index < self->n_tasks);
+
+  return g_ptr_array_index (self->items, index);
+}
+
+PmapCallable *
+pmap_job_get_callable (PmapJob *self)
+{
+  return self->callable;
+}
+
+/* Stores the result of a task of a claimed batch; takes @value. */
+void
+pmap_job_return_value (PmapJob  *self,
+                       guint     index,
+                       GVariant *value)
+{
+  g_assert (index < self->n_tasks);
+  g_assert (g_ptr_array_index (self->results, index) == NULL);
+
+  g_ptr_array_index (self->results, index) = value;
+}
+
+/* Fails a task of a claimed batch, which stops the job; takes @error. */
+void
+pmap_job_return_error (PmapJob *self,
+                       guint    index,
+                       GError  *error)
+{
+  g_prefix_error (&error, "Task %u failed: ", index);
+  stop_with_error (self, error);
+}
+
+/* Ends a claimed batch of which @n_done tasks returned a value. */
+void
+pmap_job_end_batch (PmapJob *self,
+                    guint    n_done)
+{
   g_mutex_lock (&self->mutex);
   self->n_done += n_done;
   self->n_active--;
