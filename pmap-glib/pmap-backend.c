@@ -7,6 +7,7 @@
 
 #include "pmap-backend.h"
 #include "pmap-error.h"
+#include "pmap-processes-backend-private.h"
 #include "pmap-sequential-backend-private.h"
 #include "pmap-threads-backend-private.h"
 
@@ -22,6 +23,10 @@
  *   [struct@GLib.ThreadPool] that the backend owns, with as many threads as
  *   the largest [property@Pmap.Executor:n-jobs] it has served. Inputs and
  *   results are passed by reference, never copied. The default.
+ * - `processes` (or `loky`): worker processes, started on first use and
+ *   reused by later maps of any executor, as joblib's `loky` backend. A C
+ *   or Vala program that calls [func@Pmap.host_workers] first in `main()`
+ *   is its own worker; others run the `pmap-worker` helper.
  * - `sequential`: every task in turn on the thread that started the map;
  *   for debugging, for functions that must stay on their thread, and for
  *   `n-jobs` = 1.
@@ -141,8 +146,8 @@ pmap_backend_init (PmapBackend *self)
 
 /**
  * pmap_backend_create:
- * @name: (not nullable): a backend's name: `threads` (or `threading`) or
- *   `sequential`
+ * @name: (not nullable): a backend's name: `threads` (or `threading`),
+ *   `processes` (or `loky`) or `sequential`
  * @error: return location for an error
  *
  * Creates a new backend of the kind named @name.
@@ -165,9 +170,13 @@ pmap_backend_create (const char  *name,
   if (g_str_equal (name, "sequential"))
     return pmap_sequential_backend_new ();
 
+  if (g_str_equal (name, "processes") || g_str_equal (name, "loky"))
+    return pmap_processes_backend_new ();
+
   g_set_error (error, PMAP_ERROR, PMAP_ERROR_UNKNOWN_BACKEND,
                "There is no backend named “%s”; the backends are “threads” "
-               "(or “threading”) and “sequential”", name);
+               "(or “threading”), “processes” (or “loky”) and “sequential”",
+               name);
   return NULL;
 }
 

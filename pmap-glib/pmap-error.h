@@ -44,6 +44,13 @@ G_BEGIN_DECLS
  *   backend, or a native function registered by name.
  * @PMAP_ERROR_MODULE: a module given to [func@Pmap.load_module] could
  *   not be loaded or does not export `pmap_module_register()`.
+ * @PMAP_ERROR_NOT_SERIALIZABLE: the function or an input cannot travel to
+ *   a worker process; the message says which and what to do instead.
+ * @PMAP_ERROR_WORKER_CRASHED: a worker process died while it ran a task;
+ *   the message names the task, the worker and the signal or exit status.
+ * @PMAP_ERROR_PROTOCOL: a worker process sent something that is not a
+ *   valid message of the worker protocol; the worker was stopped.
+ * @PMAP_ERROR_WORKER_START: a worker process could not be started.
  *
  * Error codes of the %PMAP_ERROR domain. An error that a task's function
  * returns keeps its own domain and code; pmap-glib prefixes its message
@@ -59,6 +66,10 @@ typedef enum {
   PMAP_ERROR_MISSING_RESULT,
   PMAP_ERROR_WRONG_THREAD,
   PMAP_ERROR_MODULE,
+  PMAP_ERROR_NOT_SERIALIZABLE,
+  PMAP_ERROR_WORKER_CRASHED,
+  PMAP_ERROR_PROTOCOL,
+  PMAP_ERROR_WORKER_START,
 } PmapError;
 
 PMAP_AVAILABLE_IN_1_0

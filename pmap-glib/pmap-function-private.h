@@ -23,6 +23,10 @@ PmapCallable *pmap_callable_lookup         (const char     *name,
 PmapCallable *pmap_callable_ref            (PmapCallable   *self);
 void          pmap_callable_unref          (PmapCallable   *self);
 const char   *pmap_callable_get_name       (PmapCallable   *self);
+const char   *pmap_callable_get_module     (PmapCallable   *self);
+PmapFunc      pmap_callable_get_func       (PmapCallable   *self);
+gpointer      pmap_callable_get_user_data  (PmapCallable   *self);
+gboolean      pmap_function_is_registered  (const char     *name);
 gboolean      pmap_callable_is_thread_bound (PmapCallable  *self);
 GVariant     *pmap_callable_invoke         (PmapCallable   *self,
                                             GVariant       *input,

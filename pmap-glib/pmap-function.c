@@ -16,6 +16,7 @@ struct _PmapCallable
 {
   gatomicrefcount  ref_count;
   char            *name;
+  char            *module;
   PmapFunc         func;
   gpointer         user_data;
   GDestroyNotify   destroy;
@@ -24,6 +25,9 @@ struct _PmapCallable
 
 G_LOCK_DEFINE_STATIC (registry);
 static GHashTable *registry;
+
+/* The path of the module whose pmap_module_register() this thread runs. */
+static GPrivate loading_module;
 
 /* GJS runs JavaScript only on its main thread: a JS function called from
  * another thread logs a critical and returns NULL. Such a function reaches
@@ -53,6 +57,7 @@ pmap_callable_new (const char     *name,
   self = g_new0 (PmapCallable, 1);
   g_atomic_ref_count_init (&self->ref_count);
   self->name = g_strdup (name);
+  self->module = g_strdup (g_private_get (&loading_module));
   self->func = func;
   self->user_data = user_data;
   self->destroy = destroy;
@@ -77,6 +82,7 @@ pmap_callable_unref (PmapCallable *self)
   if (self->destroy != NULL)
     self->destroy (self->user_data);
   g_free (self->name);
+  g_free (self->module);
   g_free (self);
 }
 
@@ -84,6 +90,25 @@ const char *
 pmap_callable_get_name (PmapCallable *self)
 {
   return self->name;
+}
+
+/* The module that registered the function, if one did. */
+const char *
+pmap_callable_get_module (PmapCallable *self)
+{
+  return self->module;
+}
+
+PmapFunc
+pmap_callable_get_func (PmapCallable *self)
+{
+  return self->func;
+}
+
+gpointer
+pmap_callable_get_user_data (PmapCallable *self)
+{
+  return self->user_data;
 }
 
 gboolean
@@ -240,6 +265,18 @@ pmap_list_functions (void)
   return copy;
 }
 
+gboolean
+pmap_function_is_registered (const char *name)
+{
+  gboolean registered;
+
+  G_LOCK (registry);
+  registered = registry != NULL && g_hash_table_contains (registry, name);
+  G_UNLOCK (registry);
+
+  return registered;
+}
+
 PmapCallable *
 pmap_callable_lookup (const char  *name,
                       GError     **error)
@@ -312,6 +349,8 @@ pmap_load_module (const char  *path,
     }
 
   g_module_make_resident (module);
+  g_private_set (&loading_module, (gpointer) path);
   register_func ();
+  g_private_set (&loading_module, NULL);
   return TRUE;
 }

@@ -17,4 +17,5 @@
 # include "pmap-job.h"
 # include "pmap-backend.h"
 # include "pmap-executor.h"
+# include "pmap-worker.h"
 #undef PMAP_GLIB_INSIDE

@@ -1,0 +1,274 @@
+/* pmap-processes-backend.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One runner thread per worker the map may use. A runner takes a worker
+ * from the process-wide pool, then claims batches and sends each to its
+ * worker, which answers task by task. A worker that dies or breaks the
+ * protocol fails the task it was running and is replaced on the next map;
+ * one that is still busy when the map stops is killed, since its work is
+ * no longer wanted.
+ */
+
+#include "config.h"
+
+#include "pmap-error.h"
+#include "pmap-function-ref-private.h"
+#include "pmap-job-private.h"
+#include "pmap-processes-backend-private.h"
+#include "pmap-protocol-private.h"
+#include "pmap-worker-pool-private.h"
+#include "pmap-worker-private.h"
+
+#define DEFAULT_IDLE_TIMEOUT_MS (300 * 1000)
+
+struct _PmapProcessesBackend
+{
+  PmapBackend  parent_instance;
+
+  GMutex       mutex;
+  GThreadPool *runners;
+  guint        idle_timeout_ms;
+};
+
+G_DEFINE_FINAL_TYPE (PmapProcessesBackend, pmap_processes_backend, PMAP_TYPE_BACKEND)
+
+static gboolean
+job_is_stopping (gpointer job)
+{
+  return pmap_job_is_stopping (job);
+}
+
+static GVariant *
+batch_message (PmapJob  *job,
+               GVariant *ref,
+               guint     first,
+               guint     n_tasks)
+{
+  g_autofree GVariant **inputs = g_new (GVariant *, n_tasks);
+
+  for (guint i = 0; i < n_tasks; i++)
+    inputs[i] = g_variant_new_variant (pmap_job_get_input (job, first + i));
+
+  return g_variant_new ("(@(sv)u@av)", ref, first,
+                        g_variant_new_array (G_VARIANT_TYPE_VARIANT, inputs, n_tasks));
+}
+
+/* Sends a batch and stores the answers. Returns FALSE when the worker can
+ * no longer be used; it is then discarded. */
+static gboolean
+run_remote_batch (PmapJob    *job,
+                  PmapWorker *worker,
+                  GVariant   *ref,
+                  guint       first,
+                  guint       n_tasks)
+{
+  g_autoptr(GError) error = NULL;
+  guint n_done = 0;
+  gboolean healthy = TRUE;
+
+  if (!pmap_protocol_send (pmap_worker_get_fd (worker), PMAP_MESSAGE_BATCH,
+                           batch_message (job, ref, first, n_tasks), &error))
+    {
+      /* Too large to send is the batch's fault; anything else, the
+       * channel's, which the receive below reports. */
+      if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE))
+        {
+          pmap_job_return_error (job, first, g_steal_pointer (&error));
+          pmap_job_end_batch (job, 0);
+          return TRUE;
+        }
+      g_clear_error (&error);
+    }
+
+  while (n_done < n_tasks)
+    {
+      guint index = first + n_done;
+      g_autoptr(GVariant) body = NULL;
+      PmapMessageKind kind;
+      guint32 answered;
+
+      body = pmap_protocol_receive (pmap_worker_get_fd (worker), TRUE,
+                                    job_is_stopping, job, &kind, &error);
+      if (body != NULL && kind != PMAP_MESSAGE_RESULT && kind != PMAP_MESSAGE_ERROR)
+        g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                     "it sent a message of kind %u in answer to a batch", kind);
+      if (body != NULL && error == NULL)
+        {
+          g_variant_get_child (body, 0, "u", &answered);
+          if (answered != index)
+            g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                         "it answered for task %u while running task %u",
+                         answered, index);
+        }
+
+      if (error != NULL)
+        {
+          g_autofree char *how = NULL;
+          int pid = pmap_worker_get_pid (worker);
+
+          healthy = FALSE;
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              /* The job stopped elsewhere; this task's answer is not
+               * wanted, and the worker is busy with it. */
+              g_free (pmap_worker_discard (worker, TRUE));
+            }
+          else if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL))
+            {
+              g_free (pmap_worker_discard (worker, TRUE));
+              pmap_job_return_error (job, index,
+                                     g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                                                  "the worker process %d broke the "
+                                                  "protocol (%s) and was stopped",
+                                                  pid, error->message));
+            }
+          else
+            {
+              how = pmap_worker_discard (worker, FALSE);
+              pmap_job_return_error (job, index,
+                                     g_error_new (PMAP_ERROR, PMAP_ERROR_WORKER_CRASHED,
+                                                  "the worker process %d running it "
+                                                  "%s; a new worker replaces it",
+                                                  pid, how));
+            }
+          break;
+        }
+
+      if (kind == PMAP_MESSAGE_ERROR)
+        {
+          const char *domain, *message;
+          gint32 code;
+
+          g_variant_get (body, "(u&si&s)", NULL, &domain, &code, &message);
+          pmap_job_return_error (job, index,
+                                 g_error_new_literal (g_quark_from_string (domain),
+                                                      code, message));
+          break;
+        }
+
+      {
+        GVariant *value = NULL;
+
+        g_variant_get (body, "(uv)", NULL, &value);
+        pmap_job_return_value (job, index, value);
+        n_done++;
+      }
+    }
+
+  pmap_job_end_batch (job, n_done);
+  return healthy;
+}
+
+/* Not the backend itself: a runner that dropped the backend's last
+ * reference would free the pool it runs on from inside it. */
+typedef struct
+{
+  PmapJob *job;
+  guint    idle_timeout_ms;
+} Runner;
+
+static void
+run_job (gpointer data,
+         gpointer user_data)
+{
+  Runner *runner = data;
+  PmapJob *job = runner->job;
+  PmapWorker *worker = NULL;
+  g_autoptr(GVariant) ref = NULL;
+  guint first, n_tasks;
+
+  while (pmap_job_claim (job, &first, &n_tasks))
+    {
+      GError *error = NULL;
+
+      if (ref == NULL)
+        {
+          ref = pmap_function_ref_new (pmap_job_get_callable (job),
+                                       pmap_worker_is_hosting (), &error);
+          if (ref != NULL)
+            g_variant_ref_sink (ref);
+        }
+      if (ref != NULL && worker == NULL)
+        worker = pmap_worker_pool_acquire (&error);
+      if (error != NULL)
+        {
+          pmap_job_return_error (job, first, error);
+          pmap_job_end_batch (job, 0);
+          break;
+        }
+
+      if (!run_remote_batch (job, worker, ref, first, n_tasks))
+        worker = NULL;
+    }
+
+  if (worker != NULL)
+    pmap_worker_pool_release (worker, runner->idle_timeout_ms);
+
+  g_object_unref (runner->job);
+  g_free (runner);
+}
+
+static void
+pmap_processes_backend_submit (PmapBackend *backend,
+                               PmapJob     *job)
+{
+  PmapProcessesBackend *self = PMAP_PROCESSES_BACKEND (backend);
+  guint n_runners = MIN (pmap_job_get_n_jobs (job), pmap_job_get_n_tasks (job));
+
+  g_mutex_lock (&self->mutex);
+
+  if (self->runners == NULL)
+    self->runners = g_thread_pool_new (run_job, self, n_runners, FALSE, NULL);
+  else if ((guint) g_thread_pool_get_max_threads (self->runners) < n_runners)
+    g_thread_pool_set_max_threads (self->runners, n_runners, NULL);
+
+  for (guint i = 0; i < n_runners; i++)
+    {
+      Runner *runner = g_new0 (Runner, 1);
+
+      runner->job = g_object_ref (job);
+      runner->idle_timeout_ms = self->idle_timeout_ms;
+      g_thread_pool_push (self->runners, runner, NULL);
+    }
+
+  g_mutex_unlock (&self->mutex);
+}
+
+static void
+pmap_processes_backend_finalize (GObject *object)
+{
+  PmapProcessesBackend *self = (PmapProcessesBackend *)object;
+
+  if (self->runners != NULL)
+    g_thread_pool_free (self->runners, FALSE, TRUE);
+  g_mutex_clear (&self->mutex);
+
+  G_OBJECT_CLASS (pmap_processes_backend_parent_class)->finalize (object);
+}
+
+static void
+pmap_processes_backend_class_init (PmapProcessesBackendClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  PmapBackendClass *backend_class = PMAP_BACKEND_CLASS (klass);
+
+  object_class->finalize = pmap_processes_backend_finalize;
+
+  backend_class->submit = pmap_processes_backend_submit;
+}
+
+static void
+pmap_processes_backend_init (PmapProcessesBackend *self)
+{
+  g_mutex_init (&self->mutex);
+  self->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+}
+
+PmapBackend *
+pmap_processes_backend_new (void)
+{
+  return g_object_new (PMAP_TYPE_PROCESSES_BACKEND,
+                       "name", "processes",
+                       NULL);
+}

@@ -1,0 +1,51 @@
+/* pmap-protocol-private.h: the messages between a parent and its workers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * docs/protocol.md is the specification; keep the two in step.
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PMAP_PROTOCOL_VERSION 1
+
+/* "PMAP" read as a little-endian 32-bit number. */
+#define PMAP_PROTOCOL_MAGIC 0x50414d50u
+#define PMAP_PROTOCOL_HEADER_SIZE 8
+
+/* The largest message body either side accepts. */
+#define PMAP_PROTOCOL_MAX_BODY (512u * 1024u * 1024u)
+
+typedef enum {
+  PMAP_MESSAGE_HELLO = 1,  /* worker → parent  (ux)      version, pid */
+  PMAP_MESSAGE_BATCH,      /* parent → worker  ((sv)uav) function, first index, inputs */
+  PMAP_MESSAGE_RESULT,     /* worker → parent  (uv)      index, value */
+  PMAP_MESSAGE_ERROR,      /* worker → parent  (usis)    index, domain, code, message */
+  PMAP_MESSAGE_QUIT,       /* parent → worker  ()        */
+} PmapMessageKind;
+
+/* Asked between two waits of at most a few tens of milliseconds while a
+ * receive blocks; returning TRUE abandons the receive. */
+typedef gboolean (*PmapAbortFunc) (gpointer user_data);
+
+const GVariantType *pmap_message_body_type (PmapMessageKind   kind);
+gboolean            pmap_protocol_send     (int               fd,
+                                            PmapMessageKind   kind,
+                                            GVariant         *body,
+                                            GError          **error);
+GVariant           *pmap_protocol_receive  (int               fd,
+                                            gboolean          strict,
+                                            PmapAbortFunc     abort_func,
+                                            gpointer          abort_data,
+                                            PmapMessageKind  *kind,
+                                            GError          **error);
+GVariant           *pmap_protocol_decode   (GBytes           *frame,
+                                            gboolean          strict,
+                                            PmapMessageKind  *kind,
+                                            GError          **error);
+
+G_END_DECLS

@@ -1,0 +1,33 @@
+/* pmap-worker-pool-private.h: worker processes, started once and reused
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pmap-protocol-private.h"
+
+G_BEGIN_DECLS
+
+/* A worker process and the parent's end of its channel. */
+typedef struct _PmapWorker PmapWorker;
+
+/* Takes an idle worker, or starts one. Blocks until it said hello. */
+PmapWorker *pmap_worker_pool_acquire (GError       **error);
+/* Gives back a healthy worker, idle, for @idle_timeout_ms at most. */
+void        pmap_worker_pool_release (PmapWorker    *worker,
+                                      guint          idle_timeout_ms);
+/* Kills a worker that is broken or busy with work nobody wants, and says
+ * how it ended: NULL for a kill, else its signal or exit status. */
+char       *pmap_worker_discard      (PmapWorker    *worker,
+                                      gboolean       kill);
+int         pmap_worker_get_fd       (PmapWorker    *worker);
+int         pmap_worker_get_pid      (PmapWorker    *worker);
+
+/* For tests and shutdown: stops every idle worker. */
+void        pmap_worker_pool_drain   (void);
+guint       pmap_worker_pool_get_n_idle (void);
+
+G_END_DECLS

@@ -1,0 +1,314 @@
+/* pmap-worker-pool.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One pool for the whole process, as loky's reusable executor: workers
+ * outlive the map and the executor that started them, so that the next map
+ * pays no start-up, and leave after an idle timeout.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pmap-error.h"
+#include "pmap-worker-pool-private.h"
+#include "pmap-worker-private.h"
+
+/* How long a new worker may take to say hello. */
+#define HELLO_TIMEOUT_US (30 * G_USEC_PER_SEC)
+/* How long a worker that closed its channel may take to exit by itself. */
+#define EXIT_GRACE_US (G_USEC_PER_SEC)
+
+struct _PmapWorker
+{
+  GSubprocess *process;
+  int          fd;
+  int          pid;
+  gint64       idle_deadline;
+};
+
+static GMutex pool_mutex;
+static GCond pool_cond;
+static GQueue idle_workers = G_QUEUE_INIT;
+static GThread *reaper;
+
+int
+pmap_worker_get_fd (PmapWorker *worker)
+{
+  return worker->fd;
+}
+
+int
+pmap_worker_get_pid (PmapWorker *worker)
+{
+  return worker->pid;
+}
+
+static const char *
+worker_program (void)
+{
+  static char *self_exe;
+  const char *helper;
+
+  if (pmap_worker_is_hosting ())
+    {
+      if (g_once_init_enter (&self_exe))
+        g_once_init_leave (&self_exe, g_file_read_link ("/proc/self/exe", NULL));
+      if (self_exe != NULL)
+        return self_exe;
+    }
+
+  helper = g_getenv ("PMAP_WORKER_PATH");
+  return helper != NULL ? helper : PMAP_WORKER_INSTALLED_PATH;
+}
+
+static gboolean
+hello_timed_out (gpointer user_data)
+{
+  return g_get_monotonic_time () > *(gint64 *) user_data;
+}
+
+static char *
+describe_exit (GSubprocess *process)
+{
+  if (g_subprocess_get_if_signaled (process))
+    {
+      int signum = g_subprocess_get_term_sig (process);
+
+      return g_strdup_printf ("was killed by signal %d (%s)", signum, g_strsignal (signum));
+    }
+
+  return g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (process));
+}
+
+static void
+worker_free (PmapWorker *worker)
+{
+  if (worker->fd >= 0)
+    close (worker->fd);
+  g_clear_object (&worker->process);
+  g_free (worker);
+}
+
+char *
+pmap_worker_discard (PmapWorker *worker,
+                     gboolean    kill)
+{
+  char *how;
+
+  close (worker->fd);
+  worker->fd = -1;
+
+  /* A worker that closed its channel is on its way out: let it finish, so
+   * that its own exit status or signal is what we report. */
+  if (!kill)
+    {
+      gint64 deadline = g_get_monotonic_time () + EXIT_GRACE_US;
+
+      while (g_subprocess_get_identifier (worker->process) != NULL &&
+             g_get_monotonic_time () < deadline)
+        g_usleep (1000);
+    }
+
+  g_subprocess_force_exit (worker->process);
+  g_subprocess_wait (worker->process, NULL, NULL);
+  how = kill ? NULL : describe_exit (worker->process);
+
+  worker_free (worker);
+  return how;
+}
+
+static PmapWorker *
+spawn_worker (GError **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GVariant) hello = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *program = worker_program ();
+  const char *argv[] = { program, NULL };
+  PmapWorker *worker;
+  PmapMessageKind kind;
+  gint64 deadline;
+  guint32 version;
+  gint64 pid;
+  int fds[2];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
+                   "Could not create a channel for a worker process: %s",
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+  g_subprocess_launcher_setenv (launcher, PMAP_WORKER_FD_ENV, "3", TRUE);
+
+  worker = g_new0 (PmapWorker, 1);
+  worker->fd = fds[0];
+  worker->process = g_subprocess_launcher_spawnv (launcher, argv, &local_error);
+  /* Closes the child's end here, so that the worker's death reads as the
+   * end of the channel. */
+  g_clear_object (&launcher);
+
+  if (worker->process == NULL)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
+                   "Could not start the worker process %s: %s; install "
+                   "pmap-worker or set PMAP_WORKER_PATH to it, or call "
+                   "pmap_host_workers() at the start of main()",
+                   program, local_error->message);
+      worker_free (worker);
+      return NULL;
+    }
+
+  worker->pid = g_ascii_strtoll (g_subprocess_get_identifier (worker->process), NULL, 10);
+
+  deadline = g_get_monotonic_time () + HELLO_TIMEOUT_US;
+  hello = pmap_protocol_receive (worker->fd, TRUE, hello_timed_out, &deadline,
+                                 &kind, &local_error);
+  if (hello != NULL && kind != PMAP_MESSAGE_HELLO)
+    g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                 "its first message is of kind %u, not a hello", kind);
+  if (local_error == NULL)
+    {
+      g_variant_get (hello, "(ux)", &version, &pid);
+      if (version != PMAP_PROTOCOL_VERSION)
+        g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                     "it speaks version %u of the protocol, not version %u; "
+                     "the worker and the library come from different builds",
+                     version, PMAP_PROTOCOL_VERSION);
+    }
+
+  if (local_error != NULL)
+    {
+      g_autofree char *how = pmap_worker_discard (worker, FALSE);
+
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
+                   "The worker process %s did not start: %s (it %s); if this "
+                   "program calls pmap_host_workers(), call it first in main()",
+                   program, local_error->message, how);
+      return NULL;
+    }
+
+  return worker;
+}
+
+/* An idle worker has nothing to say: anything to read means it died or
+ * misbehaves. */
+static gboolean
+worker_is_quiet (PmapWorker *worker)
+{
+  struct pollfd pfd = { worker->fd, POLLIN, 0 };
+
+  return poll (&pfd, 1, 0) == 0;
+}
+
+PmapWorker *
+pmap_worker_pool_acquire (GError **error)
+{
+  PmapWorker *worker;
+
+  for (;;)
+    {
+      g_mutex_lock (&pool_mutex);
+      worker = g_queue_pop_head (&idle_workers);
+      g_mutex_unlock (&pool_mutex);
+
+      if (worker == NULL)
+        return spawn_worker (error);
+
+      if (worker_is_quiet (worker))
+        return worker;
+
+      g_free (pmap_worker_discard (worker, TRUE));
+    }
+}
+
+static void
+quit_worker (PmapWorker *worker)
+{
+  pmap_protocol_send (worker->fd, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL);
+  close (worker->fd);
+  worker->fd = -1;
+  /* The subprocess reaps the worker when it exits. */
+  worker_free (worker);
+}
+
+static gpointer
+reap_idle_workers (gpointer data)
+{
+  g_mutex_lock (&pool_mutex);
+
+  for (;;)
+    {
+      PmapWorker *oldest = g_queue_peek_tail (&idle_workers);
+
+      if (oldest == NULL)
+        g_cond_wait (&pool_cond, &pool_mutex);
+      else if (g_get_monotonic_time () < oldest->idle_deadline)
+        g_cond_wait_until (&pool_cond, &pool_mutex, oldest->idle_deadline);
+      else
+        {
+          g_queue_pop_tail (&idle_workers);
+          g_mutex_unlock (&pool_mutex);
+          quit_worker (oldest);
+          g_mutex_lock (&pool_mutex);
+        }
+    }
+
+  return NULL;
+}
+
+void
+pmap_worker_pool_release (PmapWorker *worker,
+                          guint       idle_timeout_ms)
+{
+  worker->idle_deadline = g_get_monotonic_time () + (gint64) idle_timeout_ms * 1000;
+
+  /* Most recently used first, so that the tail is the one to expire first
+   * and the next map reuses a warm worker. */
+  g_mutex_lock (&pool_mutex);
+  g_queue_push_head (&idle_workers, worker);
+  if (reaper == NULL)
+    reaper = g_thread_new ("pmap-reaper", reap_idle_workers, NULL);
+  g_cond_broadcast (&pool_cond);
+  g_mutex_unlock (&pool_mutex);
+}
+
+void
+pmap_worker_pool_drain (void)
+{
+  GQueue workers = G_QUEUE_INIT;
+  PmapWorker *worker;
+
+  g_mutex_lock (&pool_mutex);
+  workers = idle_workers;
+  g_queue_init (&idle_workers);
+  g_mutex_unlock (&pool_mutex);
+
+  while ((worker = g_queue_pop_head (&workers)) != NULL)
+    {
+      pmap_protocol_send (worker->fd, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL);
+      g_free (pmap_worker_discard (worker, FALSE));
+    }
+}
+
+guint
+pmap_worker_pool_get_n_idle (void)
+{
+  guint n;
+
+  g_mutex_lock (&pool_mutex);
+  n = idle_workers.length;
+  g_mutex_unlock (&pool_mutex);
+
+  return n;
+}

@@ -1,0 +1,18 @@
+/* pmap-worker-private.h: the loop that a worker process runs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "pmap-worker.h"
+
+G_BEGIN_DECLS
+
+/* The environment variable that gives a worker its channel's descriptor. */
+#define PMAP_WORKER_FD_ENV "PMAP_WORKER_FD"
+
+gboolean pmap_worker_is_hosting (void);
+int      pmap_worker_serve      (int fd);
+
+G_END_DECLS
