@@ -77,10 +77,10 @@ test('backends by name', () => {
 });
 
 test('an unknown backend name', () => {
-    const error = assertThrows(() => Pmap.Backend.create('loky'));
+    const error = assertThrows(() => Pmap.Backend.create('dask'));
 
     assertError(error, Pmap.error_quark(), Pmap.Error.UNKNOWN_BACKEND);
-    assert(error.message.includes('“loky”'), error.message);
+    assert(error.message.includes('“dask”'), error.message);
 });
 
 test('executor defaults', () => {
@@ -134,12 +134,12 @@ test('malformed PMAP_N_JOBS', () => {
 });
 
 test('unknown PMAP_BACKEND', () => {
-    const executor = withEnv('PMAP_BACKEND', 'loky', () => new Pmap.Executor());
+    const executor = withEnv('PMAP_BACKEND', 'dask', () => new Pmap.Executor());
 
     assertEqual(executor.backend, null);
     const error = assertThrows(() => executor.map_by_name('test.square', ints([1]), null));
     assertError(error, Pmap.error_quark(), Pmap.Error.UNKNOWN_BACKEND);
-    assert(error.message.includes('loky'), error.message);
+    assert(error.message.includes('dask'), error.message);
 
     executor.backend = Pmap.Backend.create('threads');
     assertEqual(unpack(executor.map_by_name('test.square', ints([3]), null)), [9]);

@@ -22,10 +22,10 @@ def test_create_by_name(name, expected):
 
 def test_unknown_name():
     with pytest.raises(GLib.Error) as info:
-        Pmap.Backend.create('loky')
+        Pmap.Backend.create('dask')
 
     assert_error(info.value, Pmap.error_quark(), Pmap.Error.UNKNOWN_BACKEND)
-    assert '“loky”' in info.value.message
+    assert '“dask”' in info.value.message
 
 
 @pytest.mark.parametrize('name, on_caller', [('threads', False),

@@ -329,14 +329,14 @@ def test_backend_from_the_environment(monkeypatch):
 
 
 def test_unknown_backend_in_the_environment(monkeypatch):
-    monkeypatch.setenv('PMAP_BACKEND', 'loky')
+    monkeypatch.setenv('PMAP_BACKEND', 'dask')
     executor = Pmap.Executor()
 
     assert executor.props.backend is None
     with pytest.raises(GLib.Error) as info:
         executor.map(ints([1]), lambda v: v)
     assert_error(info.value, Pmap.error_quark(), Pmap.Error.UNKNOWN_BACKEND)
-    assert 'loky' in info.value.message
+    assert 'dask' in info.value.message
 
     executor.set_backend(Pmap.Backend.create('threads'))
     assert unpack(executor.map(ints([1]), lambda v: v)) == [1]
