@@ -223,3 +223,25 @@ pmap_backend_submit (PmapBackend *self,
 
   PMAP_BACKEND_GET_CLASS (self)->submit (self, job);
 }
+
+/**
+ * pmap_backend_shutdown: (virtual shutdown)
+ * @self: a backend
+ *
+ * Stops the workers that the backend keeps between maps and that are idle
+ * now, and waits for them to exit, as joblib's
+ * `get_reusable_executor().shutdown()`: the next map starts new ones. The
+ * `processes` backend shares its workers with every other `processes`
+ * backend of the program, so this stops those idle workers too. Backends
+ * that keep no workers do nothing.
+ *
+ * Since: 1.0
+ */
+void
+pmap_backend_shutdown (PmapBackend *self)
+{
+  g_return_if_fail (PMAP_IS_BACKEND (self));
+
+  if (PMAP_BACKEND_GET_CLASS (self)->shutdown != NULL)
+    PMAP_BACKEND_GET_CLASS (self)->shutdown (self);
+}

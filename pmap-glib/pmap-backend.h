@@ -26,6 +26,8 @@ G_DECLARE_DERIVABLE_TYPE (PmapBackend, pmap_backend, PMAP, BACKEND, GObject)
  * @parent_class: the parent class
  * @submit: starts running @job's tasks and returns; see
  *   [vfunc@Pmap.Backend.submit]
+ * @shutdown: stops the backend's idle workers; see
+ *   [vfunc@Pmap.Backend.shutdown]
  *
  * The class structure of [class@Pmap.Backend].
  *
@@ -35,11 +37,12 @@ struct _PmapBackendClass
 {
   GObjectClass parent_class;
 
-  void (*submit) (PmapBackend *self,
-                  PmapJob     *job);
+  void (*submit)   (PmapBackend *self,
+                    PmapJob     *job);
+  void (*shutdown) (PmapBackend *self);
 
   /*< private >*/
-  gpointer _reserved[12];
+  gpointer _reserved[11];
 };
 
 PMAP_AVAILABLE_IN_1_0
@@ -50,5 +53,7 @@ const char  *pmap_backend_get_name (PmapBackend  *self);
 PMAP_AVAILABLE_IN_1_0
 void         pmap_backend_submit   (PmapBackend  *self,
                                     PmapJob      *job);
+PMAP_AVAILABLE_IN_1_0
+void         pmap_backend_shutdown (PmapBackend  *self);
 
 G_END_DECLS

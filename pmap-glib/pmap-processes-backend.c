@@ -236,6 +236,12 @@ pmap_processes_backend_submit (PmapBackend *backend,
 }
 
 static void
+pmap_processes_backend_shutdown (PmapBackend *backend)
+{
+  pmap_worker_pool_drain ();
+}
+
+static void
 pmap_processes_backend_finalize (GObject *object)
 {
   PmapProcessesBackend *self = (PmapProcessesBackend *)object;
@@ -256,6 +262,7 @@ pmap_processes_backend_class_init (PmapProcessesBackendClass *klass)
   object_class->finalize = pmap_processes_backend_finalize;
 
   backend_class->submit = pmap_processes_backend_submit;
+  backend_class->shutdown = pmap_processes_backend_shutdown;
 }
 
 static void
