@@ -51,6 +51,8 @@ G_BEGIN_DECLS
  * @PMAP_ERROR_PROTOCOL: a worker process sent something that is not a
  *   valid message of the worker protocol; the worker was stopped.
  * @PMAP_ERROR_WORKER_START: a worker process could not be started.
+ * @PMAP_ERROR_UNKNOWN_SERIALIZER: no serializer has the requested name,
+ *   either given to [func@Pmap.Serializer.create] or in `PMAP_SERIALIZER`.
  *
  * Error codes of the %PMAP_ERROR domain. An error that a task's function
  * returns keeps its own domain and code; pmap-glib prefixes its message
@@ -70,6 +72,7 @@ typedef enum {
   PMAP_ERROR_WORKER_CRASHED,
   PMAP_ERROR_PROTOCOL,
   PMAP_ERROR_WORKER_START,
+  PMAP_ERROR_UNKNOWN_SERIALIZER,
 } PmapError;
 
 PMAP_AVAILABLE_IN_1_0

@@ -12,6 +12,7 @@
 #include "pmap-map-run-private.h"
 #include "pmap-sequential-backend-private.h"
 #include "pmap-threads-backend-private.h"
+#include "pmap-wrapped-private.h"
 
 /**
  * PmapExecutor:
@@ -54,7 +55,9 @@ struct _PmapExecutor
 
   PmapBackend *backend;
   PmapBackend *sequential;
+  PmapSerializer *serializer;
   GError      *backend_error;
+  GError      *serializer_error;
   GError      *n_jobs_error;
   int          n_jobs;
   guint        batch_size;
@@ -65,6 +68,7 @@ enum {
   PROP_N_JOBS,
   PROP_BACKEND,
   PROP_BATCH_SIZE,
+  PROP_SERIALIZER,
   N_PROPS
 };
 
@@ -85,7 +89,9 @@ pmap_executor_finalize (GObject *object)
 
   g_clear_object (&self->backend);
   g_clear_object (&self->sequential);
+  g_clear_object (&self->serializer);
   g_clear_error (&self->backend_error);
+  g_clear_error (&self->serializer_error);
   g_clear_error (&self->n_jobs_error);
 
   G_OBJECT_CLASS (pmap_executor_parent_class)->finalize (object);
@@ -113,6 +119,10 @@ pmap_executor_get_property (GObject    *object,
       g_value_set_uint (value, self->batch_size);
       break;
 
+    case PROP_SERIALIZER:
+      g_value_set_object (value, self->serializer);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -138,6 +148,10 @@ pmap_executor_set_property (GObject      *object,
 
     case PROP_BATCH_SIZE:
       pmap_executor_set_batch_size (self, g_value_get_uint (value));
+      break;
+
+    case PROP_SERIALIZER:
+      pmap_executor_set_serializer (self, g_value_get_object (value));
       break;
 
     default:
@@ -207,6 +221,25 @@ pmap_executor_class_init (PmapExecutorClass *klass)
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
 
+  /**
+   * PmapExecutor:serializer:
+   *
+   * How the function and the values travel to worker processes, for
+   * backends that use them. Defaults to the serializer that
+   * `PMAP_SERIALIZER` names when the environment sets it, else to
+   * `general`; setting %NULL restores that default. It is %NULL while
+   * `PMAP_SERIALIZER` names no serializer, and maps then fail with
+   * %PMAP_ERROR_UNKNOWN_SERIALIZER.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SERIALIZER] =
+    g_param_spec_object ("serializer", NULL, NULL,
+                         PMAP_TYPE_SERIALIZER,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -273,6 +306,23 @@ create_default_backend (GError **error)
   return backend;
 }
 
+/* The serializer that PMAP_SERIALIZER names, else general. */
+static PmapSerializer *
+create_default_serializer (GError **error)
+{
+  const char *name = g_getenv ("PMAP_SERIALIZER");
+  PmapSerializer *serializer;
+
+  if (name == NULL || name[0] == '\0')
+    name = "general";
+
+  serializer = pmap_serializer_create (name, error);
+  if (serializer == NULL)
+    g_prefix_error (error, "PMAP_SERIALIZER names no serializer: ");
+
+  return serializer;
+}
+
 static void
 pmap_executor_init (PmapExecutor *self)
 {
@@ -284,6 +334,7 @@ pmap_executor_init (PmapExecutor *self)
     parse_n_jobs (n_jobs, &self->n_jobs, &self->n_jobs_error);
 
   self->backend = create_default_backend (&self->backend_error);
+  self->serializer = create_default_serializer (&self->serializer_error);
 }
 
 /**
@@ -413,6 +464,51 @@ pmap_executor_set_backend (PmapExecutor *self,
 }
 
 /**
+ * pmap_executor_get_serializer:
+ * @self: an executor
+ *
+ * Gets the value of [property@Pmap.Executor:serializer].
+ *
+ * Returns: (transfer none) (nullable): the serializer, or %NULL while
+ *   `PMAP_SERIALIZER` names no serializer
+ *
+ * Since: 1.0
+ */
+PmapSerializer *
+pmap_executor_get_serializer (PmapExecutor *self)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+
+  return self->serializer;
+}
+
+/**
+ * pmap_executor_set_serializer:
+ * @self: an executor
+ * @serializer: (nullable): a serializer, or %NULL for the default one
+ *
+ * Sets [property@Pmap.Executor:serializer].
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_set_serializer (PmapExecutor   *self,
+                              PmapSerializer *serializer)
+{
+  g_autoptr(PmapSerializer) fallback = NULL;
+
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (serializer == NULL || PMAP_IS_SERIALIZER (serializer));
+
+  g_clear_error (&self->serializer_error);
+  if (serializer == NULL)
+    serializer = fallback = create_default_serializer (&self->serializer_error);
+
+  if (g_set_object (&self->serializer, serializer))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERIALIZER]);
+}
+
+/**
  * pmap_executor_get_batch_size:
  * @self: an executor
  *
@@ -464,7 +560,9 @@ prepare_job (PmapExecutor   *self,
              GError        **error)
 {
   guint n_jobs = pmap_executor_get_effective_n_jobs (self);
-  const GError *setting_error = self->n_jobs_error ? self->n_jobs_error : self->backend_error;
+  const GError *setting_error = self->n_jobs_error ? self->n_jobs_error :
+                                self->backend_error ? self->backend_error :
+                                self->serializer_error;
 
   if (setting_error != NULL)
     {
@@ -493,7 +591,8 @@ prepare_job (PmapExecutor   *self,
       return NULL;
     }
 
-  return pmap_job_new (callable, items, n_items, n_jobs, self->batch_size);
+  return pmap_job_new (callable, self->serializer, items, n_items, n_jobs,
+                       self->batch_size);
 }
 
 static void
@@ -786,4 +885,104 @@ pmap_executor_map_by_name_finish (PmapExecutor  *self,
                                   GError       **error)
 {
   return map_finish (self, result, pmap_executor_map_by_name_async, error);
+}
+
+/**
+ * pmap_executor_map_wrapped:
+ * @self: an executor
+ * @wrapped: a function wrapped to travel by value
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Like [method@Pmap.Executor.map], with a function that travels to worker
+ * processes by value whatever the executor's serializer: joblib's
+ * `delayed(wrap_non_picklable_objects(func))`.
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of @items; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_wrapped (PmapExecutor  *self,
+                           PmapWrapped   *wrapped,
+                           GVariant     **items,
+                           guint          n_items,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (PMAP_IS_WRAPPED (wrapped), NULL);
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return run_map (self, pmap_wrapped_get_callable (wrapped), items, n_items,
+                  cancellable, error);
+}
+
+/**
+ * pmap_executor_map_wrapped_async:
+ * @self: an executor
+ * @wrapped: a function wrapped to travel by value
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called on the caller's
+ *   thread-default main context when the map has completed
+ * @user_data: data for @callback
+ *
+ * Like [method@Pmap.Executor.map_async], with a wrapped function.
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_map_wrapped_async (PmapExecutor        *self,
+                                 PmapWrapped         *wrapped,
+                                 GVariant           **items,
+                                 guint                n_items,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (PMAP_IS_WRAPPED (wrapped));
+  g_return_if_fail (items != NULL || n_items == 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pmap_executor_map_wrapped_async);
+  /* The task keeps the wrapper, and with it the function, until the map
+   * has completed. */
+  g_task_set_task_data (task, g_object_ref (wrapped), g_object_unref);
+
+  start_async_map (self, task, pmap_wrapped_get_callable (wrapped), items, n_items);
+}
+
+/**
+ * pmap_executor_map_wrapped_finish:
+ * @self: an executor
+ * @result: the result given to the callback of
+ *   [method@Pmap.Executor.map_wrapped_async]
+ * @error: return location for an error
+ *
+ * Finishes a map started with [method@Pmap.Executor.map_wrapped_async].
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of the inputs; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_wrapped_finish (PmapExecutor  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return map_finish (self, result, pmap_executor_map_wrapped_async, error);
 }

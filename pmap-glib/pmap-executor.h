@@ -14,6 +14,8 @@
 #include "pmap-version-macros.h"
 #include "pmap-backend.h"
 #include "pmap-function.h"
+#include "pmap-serializer.h"
+#include "pmap-wrapped.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +38,11 @@ PmapBackend  *pmap_executor_get_backend          (PmapExecutor         *self);
 PMAP_AVAILABLE_IN_1_0
 void          pmap_executor_set_backend          (PmapExecutor         *self,
                                                   PmapBackend          *backend);
+PMAP_AVAILABLE_IN_1_0
+PmapSerializer *pmap_executor_get_serializer     (PmapExecutor         *self);
+PMAP_AVAILABLE_IN_1_0
+void          pmap_executor_set_serializer       (PmapExecutor         *self,
+                                                  PmapSerializer       *serializer);
 PMAP_AVAILABLE_IN_1_0
 guint         pmap_executor_get_batch_size       (PmapExecutor         *self);
 PMAP_AVAILABLE_IN_1_0
@@ -82,6 +89,26 @@ void          pmap_executor_map_by_name_async    (PmapExecutor         *self,
                                                   gpointer              user_data);
 PMAP_AVAILABLE_IN_1_0
 GPtrArray    *pmap_executor_map_by_name_finish   (PmapExecutor         *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+
+PMAP_AVAILABLE_IN_1_0
+GPtrArray    *pmap_executor_map_wrapped          (PmapExecutor         *self,
+                                                  PmapWrapped          *wrapped,
+                                                  GVariant            **items,
+                                                  guint                 n_items,
+                                                  GCancellable         *cancellable,
+                                                  GError              **error);
+PMAP_AVAILABLE_IN_1_0
+void          pmap_executor_map_wrapped_async    (PmapExecutor         *self,
+                                                  PmapWrapped          *wrapped,
+                                                  GVariant            **items,
+                                                  guint                 n_items,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+PMAP_AVAILABLE_IN_1_0
+GPtrArray    *pmap_executor_map_wrapped_finish   (PmapExecutor         *self,
                                                   GAsyncResult         *result,
                                                   GError              **error);
 

@@ -27,6 +27,8 @@ const char   *pmap_callable_get_module     (PmapCallable   *self);
 PmapFunc      pmap_callable_get_func       (PmapCallable   *self);
 gpointer      pmap_callable_get_user_data  (PmapCallable   *self);
 gboolean      pmap_function_is_registered  (const char     *name);
+void          pmap_callable_set_by_value   (PmapCallable   *self);
+gboolean      pmap_callable_get_by_value   (PmapCallable   *self);
 gboolean      pmap_callable_is_thread_bound (PmapCallable  *self);
 GVariant     *pmap_callable_invoke         (PmapCallable   *self,
                                             GVariant       *input,

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
  *                          shared library) that holds the function, its
  *                          path, and the function's offset in it. */
 GVariant     *pmap_function_ref_new     (PmapCallable  *callable,
+                                         gboolean       functions_by_value,
                                          gboolean       hosting,
                                          GError       **error);
 PmapCallable *pmap_function_ref_resolve (GVariant      *ref,

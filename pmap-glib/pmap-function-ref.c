@@ -130,6 +130,17 @@ address_ref_new (PmapCallable  *callable,
 {
   g_auto(ObjectLookup) lookup = { .address = (guintptr) pmap_callable_get_func (callable) };
 
+  if (pmap_callable_get_user_data (callable) != NULL)
+    {
+      g_set_error_literal (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+                           "The function (argument “func”) comes with user "
+                           "data, a pointer that means nothing in a worker "
+                           "process; pass what it points to in the inputs, "
+                           "register the function by name, or use the "
+                           "“threads” backend");
+      return NULL;
+    }
+
   dl_iterate_phdr (lookup_object, &lookup);
 
   if (!lookup.found)
@@ -178,26 +189,35 @@ address_ref_new (PmapCallable  *callable,
 
 GVariant *
 pmap_function_ref_new (PmapCallable  *callable,
+                       gboolean       functions_by_value,
                        gboolean       hosting,
                        GError       **error)
 {
   const char *name = pmap_callable_get_name (callable);
   const char *module = pmap_callable_get_module (callable);
+  gboolean has_user_data = pmap_callable_get_user_data (callable) != NULL;
+
+  if (pmap_callable_get_by_value (callable))
+    return address_ref_new (callable, hosting, error);
 
   /* A name that a module registers is found again by loading the module;
-   * any other function travels by address, which needs no registration in
-   * the worker. */
-  if (name != NULL && module != NULL)
+   * one that the program registers, by the worker's own registration,
+   * unless the function can travel by value, which needs none. */
+  if (name != NULL &&
+      (module != NULL || !functions_by_value || has_user_data))
     return g_variant_new ("(s@v)", "name",
-                          g_variant_new_variant (g_variant_new ("(ss)", name, module)));
+                          g_variant_new_variant (g_variant_new ("(ss)", name,
+                                                                module ? module : "")));
 
-  if (pmap_callable_get_user_data (callable) != NULL)
+  if (!functions_by_value)
     {
-      g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
-                   "The function%s%s%s comes with user data, a pointer that "
-                   "means nothing in a worker process; pass what it points "
-                   "to in the inputs, or use the “threads” backend",
-                   name ? " “" : "", name ? name : "", name ? "”" : "");
+      g_set_error_literal (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+                           "The function (argument “func”) has no registered "
+                           "name, and the “variant” serializer carries "
+                           "functions only by name; register it with "
+                           "pmap_register_function(), wrap it in a PmapWrapped "
+                           "so that it alone travels by value, or use the "
+                           "“general” serializer");
       return NULL;
     }
 

@@ -21,6 +21,7 @@ struct _PmapCallable
   gpointer         user_data;
   GDestroyNotify   destroy;
   guint            thread_bound : 1;
+  guint            by_value : 1;
 };
 
 G_LOCK_DEFINE_STATIC (registry);
@@ -90,6 +91,19 @@ const char *
 pmap_callable_get_name (PmapCallable *self)
 {
   return self->name;
+}
+
+/* Marks the function to travel by value whatever the serializer says. */
+void
+pmap_callable_set_by_value (PmapCallable *self)
+{
+  self->by_value = TRUE;
+}
+
+gboolean
+pmap_callable_get_by_value (PmapCallable *self)
+{
+  return self->by_value;
 }
 
 /* The module that registered the function, if one did. */

@@ -16,6 +16,8 @@
 # include "pmap-function.h"
 # include "pmap-job.h"
 # include "pmap-backend.h"
+# include "pmap-serializer.h"
+# include "pmap-wrapped.h"
 # include "pmap-executor.h"
 # include "pmap-worker.h"
 #undef PMAP_GLIB_INSIDE

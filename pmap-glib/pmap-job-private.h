@@ -7,6 +7,7 @@
 
 #include "pmap-job.h"
 #include "pmap-function-private.h"
+#include "pmap-serializer.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,7 @@ typedef void (*PmapJobNotify) (PmapJob *job,
                                gpointer user_data);
 
 PmapJob   *pmap_job_new             (PmapCallable   *callable,
+                                     PmapSerializer *serializer,
                                      GVariant      **items,
                                      guint           n_items,
                                      guint           n_jobs,
@@ -38,6 +40,7 @@ gboolean      pmap_job_is_stopping   (PmapJob        *self);
 GVariant     *pmap_job_get_input     (PmapJob        *self,
                                       guint           index);
 PmapCallable *pmap_job_get_callable  (PmapJob        *self);
+PmapSerializer *pmap_job_get_serializer (PmapJob      *self);
 void          pmap_job_return_value  (PmapJob        *self,
                                       guint           index,
                                       GVariant       *value);

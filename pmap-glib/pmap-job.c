@@ -34,6 +34,7 @@ struct _PmapJob
   /* Borrowed: the executor keeps it alive until the job completes, and
    * drops it on the caller's thread, where its destroy notify belongs. */
   PmapCallable  *callable;
+  PmapSerializer *serializer;
   GPtrArray     *items;
   GPtrArray     *results;
   GThread       *owner;
@@ -68,6 +69,7 @@ pmap_job_finalize (GObject *object)
 {
   PmapJob *self = (PmapJob *)object;
 
+  g_clear_object (&self->serializer);
   g_clear_pointer (&self->items, g_ptr_array_unref);
   g_clear_pointer (&self->results, g_ptr_array_unref);
   g_clear_error (&self->error);
@@ -103,11 +105,12 @@ variant_unref0 (gpointer variant)
 }
 
 PmapJob *
-pmap_job_new (PmapCallable  *callable,
-              GVariant     **items,
-              guint          n_items,
-              guint          n_jobs,
-              guint          batch_size)
+pmap_job_new (PmapCallable    *callable,
+              PmapSerializer  *serializer,
+              GVariant       **items,
+              guint            n_items,
+              guint            n_jobs,
+              guint            batch_size)
 {
   PmapJob *self;
 
@@ -116,6 +119,7 @@ pmap_job_new (PmapCallable  *callable,
 
   self = g_object_new (PMAP_TYPE_JOB, NULL);
   self->callable = callable;
+  self->serializer = g_object_ref (serializer);
   self->owner = g_thread_self ();
   self->n_tasks = n_items;
   self->n_jobs = n_jobs;
@@ -368,6 +372,12 @@ PmapCallable *
 pmap_job_get_callable (PmapJob *self)
 {
   return self->callable;
+}
+
+PmapSerializer *
+pmap_job_get_serializer (PmapJob *self)
+{
+  return self->serializer;
 }
 
 /* Stores the result of a task of a claimed batch; takes @value. */

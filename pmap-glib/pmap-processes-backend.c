@@ -17,6 +17,7 @@
 #include "pmap-job-private.h"
 #include "pmap-processes-backend-private.h"
 #include "pmap-protocol-private.h"
+#include "pmap-serializer-private.h"
 #include "pmap-worker-pool-private.h"
 #include "pmap-worker-private.h"
 
@@ -39,19 +40,72 @@ job_is_stopping (gpointer job)
   return pmap_job_is_stopping (job);
 }
 
+/* Returns NULL with @error set, and the failing task in @failed, when the
+ * serializer cannot encode an input. */
 static GVariant *
-batch_message (PmapJob  *job,
-               GVariant *ref,
-               guint     first,
-               guint     n_tasks)
+batch_message (PmapJob   *job,
+               GVariant  *ref,
+               guint      first,
+               guint      n_tasks,
+               guint     *failed,
+               GError   **error)
 {
-  g_autofree GVariant **inputs = g_new (GVariant *, n_tasks);
+  PmapSerializer *serializer = pmap_job_get_serializer (job);
+  gboolean encode = !pmap_serializer_passes_values_through (serializer);
+  g_autoptr(GPtrArray) inputs = g_ptr_array_new_full (n_tasks, (GDestroyNotify) g_variant_unref);
 
   for (guint i = 0; i < n_tasks; i++)
-    inputs[i] = g_variant_new_variant (pmap_job_get_input (job, first + i));
+    {
+      GVariant *input = pmap_job_get_input (job, first + i);
+      g_autoptr(GVariant) encoded = NULL;
 
-  return g_variant_new ("(@(sv)u@av)", ref, first,
-                        g_variant_new_array (G_VARIANT_TYPE_VARIANT, inputs, n_tasks));
+      encoded = encode ? pmap_serializer_encode (serializer, input, error)
+                       : g_variant_ref (input);
+      if (encoded == NULL)
+        {
+          *failed = first + i;
+          g_prefix_error (error, "Input %u (of type %s) cannot travel with the "
+                          "“%s” serializer: ", first + i,
+                          g_variant_get_type_string (input),
+                          pmap_serializer_get_name (serializer));
+          return NULL;
+        }
+
+      g_ptr_array_add (inputs, g_variant_ref_sink (g_variant_new_variant (encoded)));
+    }
+
+  return g_variant_new ("(@(sv)su@av)", ref,
+                        pmap_serializer_get_name (serializer), first,
+                        g_variant_new_array (G_VARIANT_TYPE_VARIANT,
+                                             (GVariant **) inputs->pdata,
+                                             n_tasks));
+}
+
+/* Stores a value that came from a worker, decoded; FALSE if it fails. */
+static gboolean
+return_value (PmapJob  *job,
+              guint     index,
+              GVariant *value)
+{
+  PmapSerializer *serializer = pmap_job_get_serializer (job);
+  GError *error = NULL;
+  GVariant *decoded;
+
+  if (pmap_serializer_passes_values_through (serializer))
+    {
+      pmap_job_return_value (job, index, g_variant_ref (value));
+      return TRUE;
+    }
+
+  decoded = pmap_serializer_decode (serializer, value, &error);
+  if (decoded == NULL)
+    {
+      pmap_job_return_error (job, index, error);
+      return FALSE;
+    }
+
+  pmap_job_return_value (job, index, g_variant_take_ref (decoded));
+  return TRUE;
 }
 
 /* Sends a batch and stores the answers. Returns FALSE when the worker can
@@ -64,11 +118,21 @@ run_remote_batch (PmapJob    *job,
                   guint       n_tasks)
 {
   g_autoptr(GError) error = NULL;
+  GVariant *batch;
   guint n_done = 0;
+  guint failed = first;
   gboolean healthy = TRUE;
 
+  batch = batch_message (job, ref, first, n_tasks, &failed, &error);
+  if (batch == NULL)
+    {
+      pmap_job_return_error (job, failed, g_steal_pointer (&error));
+      pmap_job_end_batch (job, 0);
+      return TRUE;
+    }
+
   if (!pmap_protocol_send (pmap_worker_get_fd (worker), PMAP_MESSAGE_BATCH,
-                           batch_message (job, ref, first, n_tasks), &error))
+                           batch, &error))
     {
       /* Too large to send is the batch's fault; anything else, the
        * channel's, which the receive below reports. */
@@ -148,10 +212,11 @@ run_remote_batch (PmapJob    *job,
         }
 
       {
-        GVariant *value = NULL;
+        g_autoptr(GVariant) value = NULL;
 
         g_variant_get (body, "(uv)", NULL, &value);
-        pmap_job_return_value (job, index, value);
+        if (!return_value (job, index, value))
+          break;
         n_done++;
       }
     }
@@ -185,6 +250,7 @@ run_job (gpointer data,
       if (ref == NULL)
         {
           ref = pmap_function_ref_new (pmap_job_get_callable (job),
+                                       pmap_serializer_get_functions_by_value (pmap_job_get_serializer (job)),
                                        pmap_worker_is_hosting (), &error);
           if (ref != NULL)
             g_variant_ref_sink (ref);

@@ -22,7 +22,7 @@ G_BEGIN_DECLS
 
 typedef enum {
   PMAP_MESSAGE_HELLO = 1,  /* worker → parent  (ux)      version, pid */
-  PMAP_MESSAGE_BATCH,      /* parent → worker  ((sv)uav) function, first index, inputs */
+  PMAP_MESSAGE_BATCH,      /* parent → worker  ((sv)suav) function, serializer, first index, inputs */
   PMAP_MESSAGE_RESULT,     /* worker → parent  (uv)      index, value */
   PMAP_MESSAGE_ERROR,      /* worker → parent  (usis)    index, domain, code, message */
   PMAP_MESSAGE_QUIT,       /* parent → worker  ()        */

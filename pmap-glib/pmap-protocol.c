@@ -32,7 +32,7 @@ pmap_message_body_type (PmapMessageKind kind)
     case PMAP_MESSAGE_HELLO:
       return G_VARIANT_TYPE ("(ux)");
     case PMAP_MESSAGE_BATCH:
-      return G_VARIANT_TYPE ("((sv)uav)");
+      return G_VARIANT_TYPE ("((sv)suav)");
     case PMAP_MESSAGE_RESULT:
       return G_VARIANT_TYPE ("(uv)");
     case PMAP_MESSAGE_ERROR:

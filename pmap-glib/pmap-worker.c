@@ -13,6 +13,7 @@
 #include "pmap-error.h"
 #include "pmap-function-ref-private.h"
 #include "pmap-protocol-private.h"
+#include "pmap-serializer-private.h"
 #include "pmap-worker-private.h"
 
 static gboolean hosting;
@@ -94,12 +95,29 @@ send_error (int          fd,
   return FALSE;
 }
 
-/* The function of the previous batch, kept while batches name the same. */
+/* The function and serializer of the previous batch, kept while batches
+ * name the same. */
 typedef struct
 {
-  GVariant     *ref;
-  PmapCallable *callable;
+  GVariant       *ref;
+  PmapCallable   *callable;
+  PmapSerializer *serializer;
 } FunctionCache;
+
+static PmapSerializer *
+serializer_cached (FunctionCache  *cache,
+                   const char     *name,
+                   GError        **error)
+{
+  if (cache->serializer == NULL ||
+      g_strcmp0 (pmap_serializer_get_name (cache->serializer), name) != 0)
+    {
+      g_clear_object (&cache->serializer);
+      cache->serializer = pmap_serializer_create (name, error);
+    }
+
+  return cache->serializer;
+}
 
 static PmapCallable *
 resolve_cached (FunctionCache  *cache,
@@ -130,12 +148,20 @@ run_batch (int            fd,
   g_autoptr(GVariant) ref = NULL;
   g_autoptr(GVariant) inputs = NULL;
   g_autoptr(GError) error = NULL;
+  PmapSerializer *serializer;
   PmapCallable *callable;
+  const char *serializer_name;
+  gboolean convert;
   guint first;
   gsize n_inputs;
 
-  g_variant_get (batch, "(@(sv)u@av)", &ref, &first, &inputs);
+  g_variant_get (batch, "(@(sv)&su@av)", &ref, &serializer_name, &first, &inputs);
   n_inputs = g_variant_n_children (inputs);
+
+  serializer = serializer_cached (cache, serializer_name, &error);
+  if (serializer == NULL)
+    return send_error (fd, first, error);
+  convert = !pmap_serializer_passes_values_through (serializer);
 
   callable = resolve_cached (cache, ref, &error);
   if (callable == NULL)
@@ -145,8 +171,24 @@ run_batch (int            fd,
     {
       g_autoptr(GVariant) boxed = g_variant_get_child_value (inputs, i);
       g_autoptr(GVariant) input = g_variant_get_variant (boxed);
-      g_autoptr(GVariant) result = pmap_callable_invoke (callable, input, &error);
+      g_autoptr(GVariant) result = NULL;
 
+      if (convert)
+        {
+          g_autoptr(GVariant) data = g_steal_pointer (&input);
+
+          input = pmap_serializer_decode (serializer, data, &error);
+          if (input == NULL)
+            return send_error (fd, first + i, error);
+        }
+
+      result = pmap_callable_invoke (callable, input, &error);
+      if (result != NULL && convert)
+        {
+          g_autoptr(GVariant) value = g_steal_pointer (&result);
+
+          result = pmap_serializer_encode (serializer, value, &error);
+        }
       if (result == NULL)
         return send_error (fd, first + i, error);
 
@@ -172,7 +214,7 @@ run_batch (int            fd,
 int
 pmap_worker_serve (int fd)
 {
-  FunctionCache cache = { NULL, NULL };
+  FunctionCache cache = { NULL, NULL, NULL };
   g_autoptr(GError) error = NULL;
   int status = EXIT_SUCCESS;
 
@@ -221,6 +263,7 @@ pmap_worker_serve (int fd)
 
   g_clear_pointer (&cache.ref, g_variant_unref);
   g_clear_pointer (&cache.callable, pmap_callable_unref);
+  g_clear_object (&cache.serializer);
   close (fd);
 
   return status;

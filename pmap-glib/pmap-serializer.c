@@ -1,0 +1,310 @@
+/* pmap-serializer.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "pmap-error.h"
+#include "pmap-serializer-private.h"
+
+/**
+ * PmapSerializer:
+ *
+ * Decides how a map's function and values travel to worker processes: the
+ * counterpart of joblib's choice between cloudpickle and pickle
+ * (`LOKY_PICKLER`). Backends that run tasks in the calling process never
+ * serialize anything.
+ *
+ * pmap-glib comes with two serializers, found by name with
+ * [func@Pmap.Serializer.create]:
+ *
+ * - `general`, the default: a function registered by a module travels by
+ *   name, any other C function by value, as the build-id of the program or
+ *   library that holds it and its offset there, which a worker running a
+ *   different build refuses. Values travel as GVariants in normal form,
+ *   with no conversion, so a large argument costs a copy, not an encoding.
+ * - `variant`, the fast and strict one: values as `general`, but functions
+ *   only by registered name. A function that has none is refused with
+ *   %PMAP_ERROR_NOT_SERIALIZABLE, unless [class@Pmap.Wrapped] marks it to
+ *   travel by value all the same.
+ *
+ * The executor's [property@Pmap.Executor:serializer] defaults to the one
+ * that `PMAP_SERIALIZER` names.
+ *
+ * A serializer of one's own subclasses `PmapSerializer` and implements
+ * [vfunc@Pmap.Serializer.encode] and [vfunc@Pmap.Serializer.decode]; the
+ * base class passes values through unchanged.
+ *
+ * Since: 1.0
+ */
+
+typedef struct
+{
+  char     *name;
+  gboolean  functions_by_value;
+} PmapSerializerPrivate;
+
+enum {
+  PROP_0,
+  PROP_NAME,
+  PROP_FUNCTIONS_BY_VALUE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_TYPE_WITH_PRIVATE (PmapSerializer, pmap_serializer, G_TYPE_OBJECT)
+
+static GVariant *
+pmap_serializer_real_encode (PmapSerializer  *self,
+                             GVariant        *value,
+                             GError         **error)
+{
+  return g_variant_ref (value);
+}
+
+static GVariant *
+pmap_serializer_real_decode (PmapSerializer  *self,
+                             GVariant        *data,
+                             GError         **error)
+{
+  return g_variant_ref (data);
+}
+
+static void
+pmap_serializer_finalize (GObject *object)
+{
+  PmapSerializer *self = (PmapSerializer *)object;
+  PmapSerializerPrivate *priv = pmap_serializer_get_instance_private (self);
+
+  g_clear_pointer (&priv->name, g_free);
+
+  G_OBJECT_CLASS (pmap_serializer_parent_class)->finalize (object);
+}
+
+static void
+pmap_serializer_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  PmapSerializer *self = PMAP_SERIALIZER (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, pmap_serializer_get_name (self));
+      break;
+
+    case PROP_FUNCTIONS_BY_VALUE:
+      g_value_set_boolean (value, pmap_serializer_get_functions_by_value (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pmap_serializer_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  PmapSerializer *self = PMAP_SERIALIZER (object);
+  PmapSerializerPrivate *priv = pmap_serializer_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      priv->name = g_value_dup_string (value);
+      break;
+
+    case PROP_FUNCTIONS_BY_VALUE:
+      priv->functions_by_value = g_value_get_boolean (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pmap_serializer_class_init (PmapSerializerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = pmap_serializer_finalize;
+  object_class->get_property = pmap_serializer_get_property;
+  object_class->set_property = pmap_serializer_set_property;
+
+  klass->encode = pmap_serializer_real_encode;
+  klass->decode = pmap_serializer_real_decode;
+
+  /**
+   * PmapSerializer:name:
+   *
+   * The serializer's name, as [func@Pmap.Serializer.create] and
+   * `PMAP_SERIALIZER` know it. Workers find the same serializer by this
+   * name.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PmapSerializer:functions-by-value:
+   *
+   * Whether a function that no module registers may travel by value. When
+   * %FALSE, only functions registered by name and functions wrapped in a
+   * [class@Pmap.Wrapped] reach worker processes.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_FUNCTIONS_BY_VALUE] =
+    g_param_spec_boolean ("functions-by-value", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_CONSTRUCT_ONLY |
+                           G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+pmap_serializer_init (PmapSerializer *self)
+{
+}
+
+/**
+ * pmap_serializer_create:
+ * @name: (not nullable): a serializer's name: `general` or `variant`
+ * @error: return location for an error
+ *
+ * Creates a serializer of the kind named @name.
+ *
+ * Returns: (transfer full): the new serializer, or %NULL with
+ *   %PMAP_ERROR_UNKNOWN_SERIALIZER set if no serializer has that name
+ *
+ * Since: 1.0
+ */
+PmapSerializer *
+pmap_serializer_create (const char  *name,
+                        GError     **error)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_str_equal (name, "general") || g_str_equal (name, "variant"))
+    return g_object_new (PMAP_TYPE_SERIALIZER,
+                         "name", name,
+                         "functions-by-value", g_str_equal (name, "general"),
+                         NULL);
+
+  g_set_error (error, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
+               "There is no serializer named “%s”; the serializers are "
+               "“general” (the default) and “variant”", name);
+  return NULL;
+}
+
+/**
+ * pmap_serializer_get_name:
+ * @self: a serializer
+ *
+ * Gets the serializer's name.
+ *
+ * Returns: (nullable): the name, or %NULL for a serializer that gave none
+ *
+ * Since: 1.0
+ */
+const char *
+pmap_serializer_get_name (PmapSerializer *self)
+{
+  PmapSerializerPrivate *priv = pmap_serializer_get_instance_private (self);
+
+  g_return_val_if_fail (PMAP_IS_SERIALIZER (self), NULL);
+
+  return priv->name;
+}
+
+/**
+ * pmap_serializer_get_functions_by_value:
+ * @self: a serializer
+ *
+ * Gets [property@Pmap.Serializer:functions-by-value].
+ *
+ * Returns: whether functions without a registered name may travel by value
+ *
+ * Since: 1.0
+ */
+gboolean
+pmap_serializer_get_functions_by_value (PmapSerializer *self)
+{
+  PmapSerializerPrivate *priv = pmap_serializer_get_instance_private (self);
+
+  g_return_val_if_fail (PMAP_IS_SERIALIZER (self), FALSE);
+
+  return priv->functions_by_value;
+}
+
+gboolean
+pmap_serializer_passes_values_through (PmapSerializer *self)
+{
+  PmapSerializerClass *klass = PMAP_SERIALIZER_GET_CLASS (self);
+
+  return klass->encode == pmap_serializer_real_encode &&
+         klass->decode == pmap_serializer_real_decode;
+}
+
+/**
+ * pmap_serializer_encode: (virtual encode)
+ * @self: a serializer
+ * @value: an input or a result
+ * @error: return location for an error
+ *
+ * Turns @value into the GVariant that travels between processes.
+ *
+ * Returns: (transfer full): the encoded value, or %NULL with @error set
+ *   if @value cannot travel
+ *
+ * Since: 1.0
+ */
+GVariant *
+pmap_serializer_encode (PmapSerializer  *self,
+                        GVariant        *value,
+                        GError         **error)
+{
+  g_return_val_if_fail (PMAP_IS_SERIALIZER (self), NULL);
+  g_return_val_if_fail (value != NULL, NULL);
+
+  return PMAP_SERIALIZER_GET_CLASS (self)->encode (self, value, error);
+}
+
+/**
+ * pmap_serializer_decode: (virtual decode)
+ * @self: a serializer
+ * @data: what [method@Pmap.Serializer.encode] made of a value
+ * @error: return location for an error
+ *
+ * Turns what travelled back into the value.
+ *
+ * Returns: (transfer full): the value, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GVariant *
+pmap_serializer_decode (PmapSerializer  *self,
+                        GVariant        *data,
+                        GError         **error)
+{
+  g_return_val_if_fail (PMAP_IS_SERIALIZER (self), NULL);
+  g_return_val_if_fail (data != NULL, NULL);
+
+  return PMAP_SERIALIZER_GET_CLASS (self)->decode (self, data, error);
+}
