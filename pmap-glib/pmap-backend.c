@@ -7,6 +7,7 @@
 
 #include "pmap-backend.h"
 #include "pmap-error.h"
+#include "pmap-job-private.h"
 #include "pmap-processes-backend-private.h"
 #include "pmap-sequential-backend-private.h"
 #include "pmap-threads-backend-private.h"
@@ -102,12 +103,26 @@ pmap_backend_set_property (GObject      *object,
     }
 }
 
+/* Fails the job rather than leaving its caller waiting for ever. */
 static void
 pmap_backend_real_submit (PmapBackend *self,
                           PmapJob     *job)
 {
+  guint first, n_tasks;
+
   g_critical ("%s does not implement PmapBackend.submit()",
               G_OBJECT_TYPE_NAME (self));
+
+  if (pmap_job_claim (job, &first, &n_tasks))
+    {
+      pmap_job_return_error (job, first,
+                             g_error_new (PMAP_ERROR, PMAP_ERROR_FAILED,
+                                          "the backend %s does not implement "
+                                          "submit(); implement it to claim "
+                                          "and run the job's batches",
+                                          G_OBJECT_TYPE_NAME (self)));
+      pmap_job_end_batch (job, 0);
+    }
 }
 
 static void

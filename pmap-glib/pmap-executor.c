@@ -253,7 +253,9 @@ pmap_executor_class_init (PmapExecutorClass *klass)
    * asynchronous one, from the thread-default main context of the caller
    * of [method@Pmap.Executor.map_async]. It is emitted as batches finish,
    * not for every task, and a successful map ends with @n_done equal to
-   * @n_tasks.
+   * @n_tasks; a map with no task emits nothing. A map started inside a
+   * task of another map, which runs on a worker's thread, emits nothing
+   * either.
    *
    * Since: 1.0
    */
@@ -553,8 +555,7 @@ pmap_executor_set_batch_size (PmapExecutor *self,
 static PmapJob *
 prepare_job (PmapExecutor   *self,
              PmapCallable   *callable,
-             GVariant      **items,
-             guint           n_items,
+             GPtrArray      *inputs,
              GCancellable   *cancellable,
              PmapBackend   **backend,
              GError        **error)
@@ -591,7 +592,7 @@ prepare_job (PmapExecutor   *self,
       return NULL;
     }
 
-  return pmap_job_new (callable, self->serializer, items, n_items, n_jobs,
+  return pmap_job_new (callable, self->serializer, inputs, n_jobs,
                        self->batch_size);
 }
 
@@ -603,22 +604,44 @@ emit_progress (gpointer target,
   g_signal_emit (target, signals[PROGRESS], 0, n_done, n_tasks);
 }
 
+/* Takes the caller's inputs, sinking floating references, before anything
+ * can fail: a map consumes them whatever happens. */
+static GPtrArray *
+take_inputs (GVariant **items,
+             guint      n_items)
+{
+  GPtrArray *inputs = g_ptr_array_new_full (n_items, (GDestroyNotify) g_variant_unref);
+
+  for (guint i = 0; i < n_items; i++)
+    g_ptr_array_add (inputs, g_variant_ref_sink (items[i]));
+
+  return inputs;
+}
+
+/* A map started inside a task runs on a worker's thread, where nobody may
+ * receive the executor's signals. */
+static PmapProgressFunc
+progress_for_caller (void)
+{
+  return pmap_job_is_in_task () ? NULL : emit_progress;
+}
+
 static GPtrArray *
 run_map (PmapExecutor  *self,
          PmapCallable  *callable,
-         GVariant     **items,
-         guint          n_items,
+         GPtrArray     *inputs,
          GCancellable  *cancellable,
          GError       **error)
 {
   g_autoptr(PmapJob) job = NULL;
   PmapBackend *backend;
 
-  job = prepare_job (self, callable, items, n_items, cancellable, &backend, error);
+  job = prepare_job (self, callable, inputs, cancellable, &backend, error);
   if (job == NULL)
     return NULL;
 
-  return pmap_map_run (backend, job, cancellable, emit_progress, self, error);
+  return pmap_map_run (backend, job, cancellable, progress_for_caller (),
+                       self, error);
 }
 
 /**
@@ -655,6 +678,7 @@ pmap_executor_map (PmapExecutor  *self,
                    GError       **error)
 {
   g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
 
   g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
   g_return_val_if_fail (items != NULL || n_items == 0, NULL);
@@ -662,8 +686,9 @@ pmap_executor_map (PmapExecutor  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  inputs = take_inputs (items, n_items);
   callable = pmap_callable_new (NULL, func, user_data, NULL);
-  return run_map (self, callable, items, n_items, cancellable, error);
+  return run_map (self, callable, inputs, cancellable, error);
 }
 
 /**
@@ -694,6 +719,7 @@ pmap_executor_map_by_name (PmapExecutor  *self,
                            GError       **error)
 {
   g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
 
   g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -701,25 +727,25 @@ pmap_executor_map_by_name (PmapExecutor  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  inputs = take_inputs (items, n_items);
   callable = pmap_callable_lookup (name, error);
   if (callable == NULL)
     return NULL;
 
-  return run_map (self, callable, items, n_items, cancellable, error);
+  return run_map (self, callable, inputs, cancellable, error);
 }
 
 static void
 start_async_map (PmapExecutor *self,
                  GTask        *task,
                  PmapCallable *callable,
-                 GVariant    **items,
-                 guint         n_items)
+                 GPtrArray    *inputs)
 {
   g_autoptr(PmapJob) job = NULL;
   PmapBackend *backend;
   GError *error = NULL;
 
-  job = prepare_job (self, callable, items, n_items,
+  job = prepare_job (self, callable, inputs,
                      g_task_get_cancellable (task), &backend, &error);
   if (job == NULL)
     {
@@ -727,7 +753,7 @@ start_async_map (PmapExecutor *self,
       return;
     }
 
-  pmap_map_run_async (backend, job, callable, task, emit_progress);
+  pmap_map_run_async (backend, job, callable, task, progress_for_caller ());
 }
 
 static GPtrArray *
@@ -781,6 +807,7 @@ pmap_executor_map_async (PmapExecutor        *self,
                          gpointer             callback_data)
 {
   g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
@@ -790,9 +817,10 @@ pmap_executor_map_async (PmapExecutor        *self,
 
   task = g_task_new (self, cancellable, callback, callback_data);
   g_task_set_source_tag (task, pmap_executor_map_async);
+  inputs = take_inputs (items, n_items);
   callable = pmap_callable_new (NULL, func, user_data, destroy);
 
-  start_async_map (self, task, callable, items, n_items);
+  start_async_map (self, task, callable, inputs);
 }
 
 /**
@@ -844,6 +872,7 @@ pmap_executor_map_by_name_async (PmapExecutor        *self,
                                  gpointer             user_data)
 {
   g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
   g_autoptr(GTask) task = NULL;
   GError *error = NULL;
 
@@ -854,6 +883,7 @@ pmap_executor_map_by_name_async (PmapExecutor        *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, pmap_executor_map_by_name_async);
+  inputs = take_inputs (items, n_items);
 
   callable = pmap_callable_lookup (name, &error);
   if (callable == NULL)
@@ -862,7 +892,7 @@ pmap_executor_map_by_name_async (PmapExecutor        *self,
       return;
     }
 
-  start_async_map (self, task, callable, items, n_items);
+  start_async_map (self, task, callable, inputs);
 }
 
 /**
@@ -914,13 +944,16 @@ pmap_executor_map_wrapped (PmapExecutor  *self,
                            GCancellable  *cancellable,
                            GError       **error)
 {
+  g_autoptr(GPtrArray) inputs = NULL;
+
   g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
   g_return_val_if_fail (PMAP_IS_WRAPPED (wrapped), NULL);
   g_return_val_if_fail (items != NULL || n_items == 0, NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return run_map (self, pmap_wrapped_get_callable (wrapped), items, n_items,
+  inputs = take_inputs (items, n_items);
+  return run_map (self, pmap_wrapped_get_callable (wrapped), inputs,
                   cancellable, error);
 }
 
@@ -950,6 +983,7 @@ pmap_executor_map_wrapped_async (PmapExecutor        *self,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
   g_return_if_fail (PMAP_IS_WRAPPED (wrapped));
@@ -962,7 +996,8 @@ pmap_executor_map_wrapped_async (PmapExecutor        *self,
    * has completed. */
   g_task_set_task_data (task, g_object_ref (wrapped), g_object_unref);
 
-  start_async_map (self, task, pmap_wrapped_get_callable (wrapped), items, n_items);
+  inputs = take_inputs (items, n_items);
+  start_async_map (self, task, pmap_wrapped_get_callable (wrapped), inputs);
 }
 
 /**

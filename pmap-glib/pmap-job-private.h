@@ -20,8 +20,7 @@ typedef void (*PmapJobNotify) (PmapJob *job,
 
 PmapJob   *pmap_job_new             (PmapCallable   *callable,
                                      PmapSerializer *serializer,
-                                     GVariant      **items,
-                                     guint           n_items,
+                                     GPtrArray      *inputs,
                                      guint           n_jobs,
                                      guint           batch_size);
 void       pmap_job_set_notify      (PmapJob        *self,

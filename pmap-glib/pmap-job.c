@@ -104,11 +104,11 @@ variant_unref0 (gpointer variant)
     g_variant_unref (variant);
 }
 
+/* @inputs: the inputs, which the job keeps a reference on. */
 PmapJob *
 pmap_job_new (PmapCallable    *callable,
               PmapSerializer  *serializer,
-              GVariant       **items,
-              guint            n_items,
+              GPtrArray       *inputs,
               guint            n_jobs,
               guint            batch_size)
 {
@@ -121,18 +121,14 @@ pmap_job_new (PmapCallable    *callable,
   self->callable = callable;
   self->serializer = g_object_ref (serializer);
   self->owner = g_thread_self ();
-  self->n_tasks = n_items;
+  self->items = g_ptr_array_ref (inputs);
+  self->n_tasks = inputs->len;
   self->n_jobs = n_jobs;
   self->batch_size = batch_size;
 
-  /* Floating inputs are sunk, as GVariant constructors do with children. */
-  self->items = g_ptr_array_new_full (n_items, (GDestroyNotify) g_variant_unref);
-  for (guint i = 0; i < n_items; i++)
-    g_ptr_array_add (self->items, g_variant_ref_sink (items[i]));
-
-  self->results = g_ptr_array_new_full (n_items, variant_unref0);
-  g_ptr_array_set_size (self->results, n_items);
-  self->complete = (n_items == 0);
+  self->results = g_ptr_array_new_full (self->n_tasks, variant_unref0);
+  g_ptr_array_set_size (self->results, self->n_tasks);
+  self->complete = (self->n_tasks == 0);
 
   return self;
 }

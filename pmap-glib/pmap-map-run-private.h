@@ -12,7 +12,8 @@
 
 G_BEGIN_DECLS
 
-/* Reports progress to whoever started the map, on the caller's thread. */
+/* Reports progress to whoever started the map, on the caller's thread;
+ * NULL reports nothing. */
 typedef void (*PmapProgressFunc) (gpointer target,
                                   guint    n_done,
                                   guint    n_tasks);

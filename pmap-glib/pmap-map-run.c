@@ -36,7 +36,7 @@ report_progress (PmapProgressFunc  progress,
 {
   guint n_done = pmap_job_get_n_done (job);
 
-  if (n_done == *n_reported)
+  if (progress == NULL || n_done == *n_reported)
     return;
 
   *n_reported = n_done;
@@ -164,7 +164,9 @@ async_map_dispatch (gpointer user_data)
   report_progress (map->progress, g_task_get_source_object (map->task),
                    map->job, &map->n_reported);
 
-  if (complete)
+  /* A handler that iterated the main context may have let another
+   * dispatch complete the map meanwhile. */
+  if (complete && map->task != NULL)
     async_map_complete (map);
 
   return G_SOURCE_REMOVE;

@@ -285,7 +285,7 @@ pmap_processes_backend_submit (PmapBackend *backend,
   g_mutex_lock (&self->mutex);
 
   if (self->runners == NULL)
-    self->runners = g_thread_pool_new (run_job, self, n_runners, FALSE, NULL);
+    self->runners = g_thread_pool_new (run_job, self, n_runners, TRUE, NULL);
   else if ((guint) g_thread_pool_get_max_threads (self->runners) < n_runners)
     g_thread_pool_set_max_threads (self->runners, n_runners, NULL);
 
@@ -312,8 +312,9 @@ pmap_processes_backend_finalize (GObject *object)
 {
   PmapProcessesBackend *self = (PmapProcessesBackend *)object;
 
+  /* Without waiting, as the threads backend does. */
   if (self->runners != NULL)
-    g_thread_pool_free (self->runners, FALSE, TRUE);
+    g_thread_pool_free (self->runners, FALSE, FALSE);
   g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (pmap_processes_backend_parent_class)->finalize (object);

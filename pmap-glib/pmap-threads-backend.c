@@ -43,7 +43,7 @@ pmap_threads_backend_submit (PmapBackend *backend,
   g_mutex_lock (&self->mutex);
 
   if (self->pool == NULL)
-    self->pool = g_thread_pool_new (run_job, self, n_runners, FALSE, NULL);
+    self->pool = g_thread_pool_new (run_job, self, n_runners, TRUE, NULL);
   else if ((guint) g_thread_pool_get_max_threads (self->pool) < n_runners)
     g_thread_pool_set_max_threads (self->pool, n_runners, NULL);
 
@@ -58,9 +58,11 @@ pmap_threads_backend_finalize (GObject *object)
 {
   PmapThreadsBackend *self = (PmapThreadsBackend *)object;
 
-  /* Lets the runners still queued see their job stopped and return. */
+  /* Without waiting: each runner holds its job, and the pool winds down by
+   * itself once they have drained their jobs, so that dropping a backend in
+   * the middle of a map blocks nobody. */
   if (self->pool != NULL)
-    g_thread_pool_free (self->pool, FALSE, TRUE);
+    g_thread_pool_free (self->pool, FALSE, FALSE);
   g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (pmap_threads_backend_parent_class)->finalize (object);
