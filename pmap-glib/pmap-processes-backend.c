@@ -118,6 +118,7 @@ run_remote_batch (PmapJob    *job,
                   guint       n_tasks)
 {
   g_autoptr(GError) error = NULL;
+  PmapChannel *channel;
   GVariant *batch;
   guint n_done = 0;
   guint failed = first;
@@ -131,8 +132,9 @@ run_remote_batch (PmapJob    *job,
       return TRUE;
     }
 
-  if (!pmap_protocol_send (pmap_worker_get_fd (worker), PMAP_MESSAGE_BATCH,
-                           batch, &error))
+  channel = pmap_worker_get_channel (worker);
+  if (!pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
+      !pmap_channel_flush (channel, &error))
     {
       /* Too large to send is the batch's fault; anything else, the
        * channel's, which the receive below reports. */
@@ -151,10 +153,11 @@ run_remote_batch (PmapJob    *job,
       g_autoptr(GVariant) body = NULL;
       PmapMessageKind kind;
       guint32 answered;
+      gsize n_values = 0;
 
-      body = pmap_protocol_receive (pmap_worker_get_fd (worker), TRUE,
-                                    job_is_stopping, job, &kind, &error);
-      if (body != NULL && kind != PMAP_MESSAGE_RESULT && kind != PMAP_MESSAGE_ERROR)
+      body = pmap_channel_receive (channel, TRUE, job_is_stopping, job,
+                                   &kind, &error);
+      if (body != NULL && kind != PMAP_MESSAGE_RESULTS && kind != PMAP_MESSAGE_ERROR)
         g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
                      "it sent a message of kind %u in answer to a batch", kind);
       if (body != NULL && error == NULL)
@@ -162,8 +165,18 @@ run_remote_batch (PmapJob    *job,
           g_variant_get_child (body, 0, "u", &answered);
           if (answered != index)
             g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                         "it answered for task %u while running task %u",
+                         "it answered for task %u while task %u was next",
                          answered, index);
+        }
+      if (body != NULL && error == NULL && kind == PMAP_MESSAGE_RESULTS)
+        {
+          g_autoptr(GVariant) values = g_variant_get_child_value (body, 1);
+
+          n_values = g_variant_n_children (values);
+          if (n_values == 0 || n_values > n_tasks - n_done)
+            g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                         "it sent %" G_GSIZE_FORMAT " results while %u tasks "
+                         "of its batch were left", n_values, n_tasks - n_done);
         }
 
       if (error != NULL)
@@ -189,6 +202,9 @@ run_remote_batch (PmapJob    *job,
             }
           else
             {
+              /* Answers travel in bunches: the worker's own word says
+               * which task it was running when it died. */
+              index = pmap_worker_get_running_task (worker, index, first + n_tasks - index);
               how = pmap_worker_discard (worker, FALSE);
               pmap_job_return_error (job, index,
                                      g_error_new (PMAP_ERROR, PMAP_ERROR_WORKER_CRASHED,
@@ -212,12 +228,21 @@ run_remote_batch (PmapJob    *job,
         }
 
       {
-        g_autoptr(GVariant) value = NULL;
+        g_autoptr(GVariant) values = g_variant_get_child_value (body, 1);
+        gsize i;
 
-        g_variant_get (body, "(uv)", NULL, &value);
-        if (!return_value (job, index, value))
+        for (i = 0; i < n_values; i++)
+          {
+            g_autoptr(GVariant) boxed = g_variant_get_child_value (values, i);
+            g_autoptr(GVariant) value = g_variant_get_variant (boxed);
+
+            if (!return_value (job, index + i, value))
+              break;
+          }
+
+        n_done += i;
+        if (i < n_values)
           break;
-        n_done++;
       }
     }
 

@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 typedef enum {
   PMAP_MESSAGE_HELLO = 1,  /* worker → parent  (ux)      version, pid */
   PMAP_MESSAGE_BATCH,      /* parent → worker  ((sv)suav) function, serializer, first index, inputs */
-  PMAP_MESSAGE_RESULT,     /* worker → parent  (uv)      index, value */
+  PMAP_MESSAGE_RESULTS,    /* worker → parent  (uav)     index of the first, values of consecutive tasks */
   PMAP_MESSAGE_ERROR,      /* worker → parent  (usis)    index, domain, code, message */
   PMAP_MESSAGE_QUIT,       /* parent → worker  ()        */
 } PmapMessageKind;
@@ -33,16 +33,6 @@ typedef enum {
 typedef gboolean (*PmapAbortFunc) (gpointer user_data);
 
 const GVariantType *pmap_message_body_type (PmapMessageKind   kind);
-gboolean            pmap_protocol_send     (int               fd,
-                                            PmapMessageKind   kind,
-                                            GVariant         *body,
-                                            GError          **error);
-GVariant           *pmap_protocol_receive  (int               fd,
-                                            gboolean          strict,
-                                            PmapAbortFunc     abort_func,
-                                            gpointer          abort_data,
-                                            PmapMessageKind  *kind,
-                                            GError          **error);
 GVariant           *pmap_protocol_decode   (GBytes           *frame,
                                             gboolean          strict,
                                             PmapMessageKind  *kind,

@@ -7,7 +7,7 @@
 
 #include <gio/gio.h>
 
-#include "pmap-protocol-private.h"
+#include "pmap-channel-private.h"
 
 G_BEGIN_DECLS
 
@@ -23,7 +23,10 @@ void        pmap_worker_pool_release (PmapWorker    *worker,
  * how it ended: NULL for a kill, else its signal or exit status. */
 char       *pmap_worker_discard      (PmapWorker    *worker,
                                       gboolean       kill);
-int         pmap_worker_get_fd       (PmapWorker    *worker);
+PmapChannel *pmap_worker_get_channel (PmapWorker    *worker);
+guint       pmap_worker_get_running_task (PmapWorker *worker,
+                                          guint       first,
+                                          guint       n_tasks);
 int         pmap_worker_get_pid      (PmapWorker    *worker);
 
 /* For tests and shutdown: stops every idle worker. */

@@ -10,7 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,9 +26,14 @@
 struct _PmapWorker
 {
   GSubprocess *process;
-  int          fd;
+  PmapChannel *channel;
   int          pid;
   gint64       idle_deadline;
+
+  /* Shared with the worker, which writes there the index of the task it
+   * runs, plus one: results travel in bunches, so this says which task a
+   * worker that died was running. */
+  gint        *running_task;
 };
 
 static GMutex pool_mutex;
@@ -36,10 +41,25 @@ static GCond pool_cond;
 static GQueue idle_workers = G_QUEUE_INIT;
 static GThread *reaper;
 
-int
-pmap_worker_get_fd (PmapWorker *worker)
+PmapChannel *
+pmap_worker_get_channel (PmapWorker *worker)
 {
-  return worker->fd;
+  return worker->channel;
+}
+
+/* The task that the worker said it was running, if it lies in
+ * [@first, @first + @n_tasks); else @first. */
+guint
+pmap_worker_get_running_task (PmapWorker *worker,
+                              guint       first,
+                              guint       n_tasks)
+{
+  gint64 running = (gint64) (guint32) g_atomic_int_get (worker->running_task) - 1;
+
+  if (running >= first && running < (gint64) first + n_tasks)
+    return running;
+
+  return first;
 }
 
 int
@@ -88,8 +108,9 @@ describe_exit (GSubprocess *process)
 static void
 worker_free (PmapWorker *worker)
 {
-  if (worker->fd >= 0)
-    close (worker->fd);
+  g_clear_pointer (&worker->channel, pmap_channel_free);
+  if (worker->running_task != NULL)
+    munmap (worker->running_task, sizeof (gint));
   g_clear_object (&worker->process);
   g_free (worker);
 }
@@ -100,8 +121,7 @@ pmap_worker_discard (PmapWorker *worker,
 {
   char *how;
 
-  close (worker->fd);
-  worker->fd = -1;
+  g_clear_pointer (&worker->channel, pmap_channel_free);
 
   /* A worker that closed its channel is on its way out: let it finish, so
    * that its own exit status or signal is what we report. */
@@ -122,6 +142,18 @@ pmap_worker_discard (PmapWorker *worker,
   return how;
 }
 
+static gint *
+map_running_task (int fd)
+{
+  gpointer map;
+
+  if (ftruncate (fd, sizeof (gint)) != 0)
+    return NULL;
+
+  map = mmap (NULL, sizeof (gint), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  return map != MAP_FAILED ? map : NULL;
+}
+
 static PmapWorker *
 spawn_worker (GError **error)
 {
@@ -136,6 +168,7 @@ spawn_worker (GError **error)
   guint32 version;
   gint64 pid;
   int fds[2];
+  int running_fd;
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     {
@@ -147,14 +180,32 @@ spawn_worker (GError **error)
       return NULL;
     }
 
+  worker = g_new0 (PmapWorker, 1);
+  worker->channel = pmap_channel_new (fds[0]);
+
+  running_fd = memfd_create ("pmap-running-task", MFD_CLOEXEC);
+  if (running_fd < 0 || (worker->running_task = map_running_task (running_fd)) == NULL)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
+                   "Could not share memory with a worker process: %s",
+                   g_strerror (saved_errno));
+      if (running_fd >= 0)
+        close (running_fd);
+      close (fds[1]);
+      worker_free (worker);
+      return NULL;
+    }
+
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+  g_subprocess_launcher_take_fd (launcher, running_fd, 4);
   g_subprocess_launcher_setenv (launcher, PMAP_WORKER_FD_ENV, "3", TRUE);
+  g_subprocess_launcher_setenv (launcher, PMAP_WORKER_RUNNING_FD_ENV, "4", TRUE);
 
-  worker = g_new0 (PmapWorker, 1);
-  worker->fd = fds[0];
   worker->process = g_subprocess_launcher_spawnv (launcher, argv, &local_error);
-  /* Closes the child's end here, so that the worker's death reads as the
+  /* Closes the child's ends here, so that the worker's death reads as the
    * end of the channel. */
   g_clear_object (&launcher);
 
@@ -172,8 +223,8 @@ spawn_worker (GError **error)
   worker->pid = g_ascii_strtoll (g_subprocess_get_identifier (worker->process), NULL, 10);
 
   deadline = g_get_monotonic_time () + HELLO_TIMEOUT_US;
-  hello = pmap_protocol_receive (worker->fd, TRUE, hello_timed_out, &deadline,
-                                 &kind, &local_error);
+  hello = pmap_channel_receive (worker->channel, TRUE, hello_timed_out, &deadline,
+                                &kind, &local_error);
   if (hello != NULL && kind != PMAP_MESSAGE_HELLO)
     g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
                  "its first message is of kind %u, not a hello", kind);
@@ -206,9 +257,7 @@ spawn_worker (GError **error)
 static gboolean
 worker_is_quiet (PmapWorker *worker)
 {
-  struct pollfd pfd = { worker->fd, POLLIN, 0 };
-
-  return poll (&pfd, 1, 0) == 0;
+  return pmap_channel_is_quiet (worker->channel);
 }
 
 PmapWorker *
@@ -235,9 +284,8 @@ pmap_worker_pool_acquire (GError **error)
 static void
 quit_worker (PmapWorker *worker)
 {
-  pmap_protocol_send (worker->fd, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL);
-  close (worker->fd);
-  worker->fd = -1;
+  if (pmap_channel_send (worker->channel, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL))
+    pmap_channel_flush (worker->channel, NULL);
   /* The subprocess reaps the worker when it exits. */
   worker_free (worker);
 }
@@ -296,7 +344,8 @@ pmap_worker_pool_drain (void)
 
   while ((worker = g_queue_pop_head (&workers)) != NULL)
     {
-      pmap_protocol_send (worker->fd, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL);
+      if (pmap_channel_send (worker->channel, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL))
+        pmap_channel_flush (worker->channel, NULL);
       g_free (pmap_worker_discard (worker, FALSE));
     }
 }

@@ -11,8 +11,11 @@ G_BEGIN_DECLS
 
 /* The environment variable that gives a worker its channel's descriptor. */
 #define PMAP_WORKER_FD_ENV "PMAP_WORKER_FD"
+/* And the descriptor of the memory where it says which task it runs. */
+#define PMAP_WORKER_RUNNING_FD_ENV "PMAP_WORKER_RUNNING_FD"
 
 gboolean pmap_worker_is_hosting (void);
-int      pmap_worker_serve      (int fd);
+int      pmap_worker_serve      (int   fd,
+                                 gint *running_task);
 
 G_END_DECLS

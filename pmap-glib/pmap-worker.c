@@ -6,13 +6,14 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 
 #include "pmap-error.h"
 #include "pmap-function-ref-private.h"
-#include "pmap-protocol-private.h"
+#include "pmap-channel-private.h"
 #include "pmap-serializer-private.h"
 #include "pmap-worker-private.h"
 
@@ -51,7 +52,9 @@ void
 pmap_host_workers (void)
 {
   const char *fd_text = g_getenv (PMAP_WORKER_FD_ENV);
-  guint64 fd;
+  const char *running_text = g_getenv (PMAP_WORKER_RUNNING_FD_ENV);
+  gint *running_task = NULL;
+  guint64 fd, running_fd;
 
   hosting = TRUE;
 
@@ -65,10 +68,22 @@ pmap_host_workers (void)
       exit (EXIT_FAILURE);
     }
 
+  if (running_text != NULL &&
+      g_ascii_string_to_unsigned (running_text, 10, 0, G_MAXINT, &running_fd, NULL))
+    {
+      gpointer map = mmap (NULL, sizeof (gint), PROT_READ | PROT_WRITE,
+                           MAP_SHARED, running_fd, 0);
+
+      close (running_fd);
+      if (map != MAP_FAILED)
+        running_task = map;
+    }
+
   /* Whatever the tasks start must not take itself for a worker. */
   g_unsetenv (PMAP_WORKER_FD_ENV);
+  g_unsetenv (PMAP_WORKER_RUNNING_FD_ENV);
 
-  exit (pmap_worker_serve (fd));
+  exit (pmap_worker_serve (fd, running_task));
 }
 
 gboolean
@@ -78,17 +93,17 @@ pmap_worker_is_hosting (void)
 }
 
 static gboolean
-send_error (int          fd,
-            guint        index,
+send_error (PmapChannel  *channel,
+            guint         index,
             const GError *error)
 {
   g_autoptr(GError) send_error = NULL;
 
-  if (pmap_protocol_send (fd, PMAP_MESSAGE_ERROR,
-                          g_variant_new ("(usis)", index,
-                                         g_quark_to_string (error->domain),
-                                         error->code, error->message),
-                          &send_error))
+  if (pmap_channel_send (channel, PMAP_MESSAGE_ERROR,
+                         g_variant_new ("(usis)", index,
+                                        g_quark_to_string (error->domain),
+                                        error->code, error->message),
+                         &send_error))
     return TRUE;
 
   g_printerr ("pmap worker %d: %s\n", (int) getpid (), send_error->message);
@@ -138,12 +153,86 @@ resolve_cached (FunctionCache  *cache,
   return cache->callable;
 }
 
-/* Runs a batch and answers each task, stopping at the first failure as the
+/* Results wait while tasks are quick, so that many travel in one message,
+ * but never longer than this, nor more of them than that. */
+#define MAX_RESULT_DELAY_US 2000
+#define MAX_PENDING_RESULTS 4096
+
+typedef struct
+{
+  PmapChannel   *channel;
+  gint          *running_task;
+  FunctionCache  cache;
+
+  /* Results of consecutive tasks from first_pending on, not sent yet. */
+  GPtrArray     *pending;
+  guint          first_pending;
+  gint64         oldest_pending;
+} Worker;
+
+static gboolean
+send_results (Worker  *worker,
+              GError **error)
+{
+  GVariant *values;
+
+  if (worker->pending->len == 0)
+    return TRUE;
+
+  values = g_variant_new_array (G_VARIANT_TYPE_VARIANT,
+                                (GVariant **) worker->pending->pdata,
+                                worker->pending->len);
+  g_ptr_array_set_size (worker->pending, 0);
+
+  return pmap_channel_send (worker->channel, PMAP_MESSAGE_RESULTS,
+                            g_variant_new ("(u@av)", worker->first_pending, values),
+                            error);
+}
+
+static gboolean
+add_result (Worker    *worker,
+            guint      index,
+            GVariant  *result,
+            GError   **error)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (worker->pending->len == 0)
+    {
+      worker->first_pending = index;
+      worker->oldest_pending = now;
+    }
+  g_ptr_array_add (worker->pending, g_variant_ref_sink (g_variant_new_variant (result)));
+
+  if (worker->pending->len >= MAX_PENDING_RESULTS ||
+      now - worker->oldest_pending > MAX_RESULT_DELAY_US)
+    return send_results (worker, error) && pmap_channel_flush (worker->channel, error);
+
+  return TRUE;
+}
+
+/* Answers a failed task, after the results of the tasks before it. */
+static gboolean
+fail_task (Worker       *worker,
+           guint         index,
+           const GError *error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!send_results (worker, &local_error))
+    {
+      g_printerr ("pmap worker %d: %s\n", (int) getpid (), local_error->message);
+      return FALSE;
+    }
+
+  return send_error (worker->channel, index, error);
+}
+
+/* Runs a batch and answers its tasks, stopping at the first failure as the
  * parent does. Returns FALSE when the channel is broken. */
 static gboolean
-run_batch (int            fd,
-           FunctionCache *cache,
-           GVariant      *batch)
+run_batch (Worker   *worker,
+           GVariant *batch)
 {
   g_autoptr(GVariant) ref = NULL;
   g_autoptr(GVariant) inputs = NULL;
@@ -158,14 +247,14 @@ run_batch (int            fd,
   g_variant_get (batch, "(@(sv)&su@av)", &ref, &serializer_name, &first, &inputs);
   n_inputs = g_variant_n_children (inputs);
 
-  serializer = serializer_cached (cache, serializer_name, &error);
+  serializer = serializer_cached (&worker->cache, serializer_name, &error);
   if (serializer == NULL)
-    return send_error (fd, first, error);
+    return send_error (worker->channel, first, error);
   convert = !pmap_serializer_passes_values_through (serializer);
 
-  callable = resolve_cached (cache, ref, &error);
+  callable = resolve_cached (&worker->cache, ref, &error);
   if (callable == NULL)
-    return send_error (fd, first, error);
+    return send_error (worker->channel, first, error);
 
   for (gsize i = 0; i < n_inputs; i++)
     {
@@ -173,13 +262,16 @@ run_batch (int            fd,
       g_autoptr(GVariant) input = g_variant_get_variant (boxed);
       g_autoptr(GVariant) result = NULL;
 
+      if (worker->running_task != NULL)
+        g_atomic_int_set (worker->running_task, (gint) (first + i + 1));
+
       if (convert)
         {
           g_autoptr(GVariant) data = g_steal_pointer (&input);
 
           input = pmap_serializer_decode (serializer, data, &error);
           if (input == NULL)
-            return send_error (fd, first + i, error);
+            return fail_task (worker, first + i, error);
         }
 
       result = pmap_callable_invoke (callable, input, &error);
@@ -190,20 +282,27 @@ run_batch (int            fd,
           result = pmap_serializer_encode (serializer, value, &error);
         }
       if (result == NULL)
-        return send_error (fd, first + i, error);
+        return fail_task (worker, first + i, error);
 
-      if (!pmap_protocol_send (fd, PMAP_MESSAGE_RESULT,
-                               g_variant_new ("(uv)", (guint32) (first + i), result),
-                               &error))
+      if (!add_result (worker, first + i, result, &error))
         {
-          /* A result too large for a message fails its task, not the
+          /* Results too large for a message fail their tasks, not the
            * worker. */
           if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE))
-            return send_error (fd, first + i, error);
+            return send_error (worker->channel, worker->first_pending, error);
 
           g_printerr ("pmap worker %d: %s\n", (int) getpid (), error->message);
           return FALSE;
         }
+    }
+
+  if (!send_results (worker, &error))
+    {
+      if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE))
+        return send_error (worker->channel, worker->first_pending, error);
+
+      g_printerr ("pmap worker %d: %s\n", (int) getpid (), error->message);
+      return FALSE;
     }
 
   return TRUE;
@@ -212,16 +311,19 @@ run_batch (int            fd,
 /* Serves the parent on @fd until it says to quit or closes the channel.
  * Returns the process's exit status. */
 int
-pmap_worker_serve (int fd)
+pmap_worker_serve (int   fd,
+                   gint *running_task)
 {
-  FunctionCache cache = { NULL, NULL, NULL };
+  Worker worker = { pmap_channel_new (fd), running_task, { NULL, NULL, NULL },
+                    g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref),
+                    0, 0 };
   g_autoptr(GError) error = NULL;
   int status = EXIT_SUCCESS;
 
-  if (!pmap_protocol_send (fd, PMAP_MESSAGE_HELLO,
-                           g_variant_new ("(ux)", PMAP_PROTOCOL_VERSION,
-                                          (gint64) getpid ()),
-                           &error))
+  if (!pmap_channel_send (worker.channel, PMAP_MESSAGE_HELLO,
+                          g_variant_new ("(ux)", PMAP_PROTOCOL_VERSION,
+                                         (gint64) getpid ()),
+                          &error))
     {
       g_printerr ("pmap worker %d: %s\n", (int) getpid (), error->message);
       return EXIT_FAILURE;
@@ -232,7 +334,8 @@ pmap_worker_serve (int fd)
       g_autoptr(GVariant) body = NULL;
       PmapMessageKind kind;
 
-      body = pmap_protocol_receive (fd, FALSE, NULL, NULL, &kind, &error);
+      /* Receiving flushes what the last batch left in the buffer. */
+      body = pmap_channel_receive (worker.channel, FALSE, NULL, NULL, &kind, &error);
       if (body == NULL)
         {
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
@@ -254,17 +357,18 @@ pmap_worker_serve (int fd)
           break;
         }
 
-      if (!run_batch (fd, &cache, body))
+      if (!run_batch (&worker, body))
         {
           status = EXIT_FAILURE;
           break;
         }
     }
 
-  g_clear_pointer (&cache.ref, g_variant_unref);
-  g_clear_pointer (&cache.callable, pmap_callable_unref);
-  g_clear_object (&cache.serializer);
-  close (fd);
+  g_clear_pointer (&worker.cache.ref, g_variant_unref);
+  g_clear_pointer (&worker.cache.callable, pmap_callable_unref);
+  g_clear_object (&worker.cache.serializer);
+  g_ptr_array_unref (worker.pending);
+  pmap_channel_free (worker.channel);
 
   return status;
 }

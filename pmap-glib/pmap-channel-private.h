@@ -1,0 +1,37 @@
+/* pmap-channel-private.h: one end of a worker channel, buffered
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "pmap-protocol-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PmapChannel PmapChannel;
+
+PmapChannel *pmap_channel_new      (int               fd);
+void         pmap_channel_free     (PmapChannel      *self);
+int          pmap_channel_get_fd   (PmapChannel      *self);
+/* Queues a message; large ones, and a full buffer, go out at once. */
+gboolean     pmap_channel_send     (PmapChannel      *self,
+                                    PmapMessageKind   kind,
+                                    GVariant         *body,
+                                    GError          **error);
+gboolean     pmap_channel_flush    (PmapChannel      *self,
+                                    GError          **error);
+gboolean     pmap_channel_has_queued (PmapChannel    *self);
+/* Flushes, then returns the next message; see pmap_protocol_receive(). */
+GVariant    *pmap_channel_receive  (PmapChannel      *self,
+                                    gboolean          strict,
+                                    PmapAbortFunc     abort_func,
+                                    gpointer          abort_data,
+                                    PmapMessageKind  *kind,
+                                    GError          **error);
+/* Whether the peer sent anything, or closed the channel, unasked. */
+gboolean     pmap_channel_is_quiet (PmapChannel      *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmapChannel, pmap_channel_free)
+
+G_END_DECLS

@@ -1,0 +1,381 @@
+/* pmap-channel.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Small messages are gathered and large reads are few: a map of many tiny
+ * tasks would otherwise cost a system call, and a wake-up of the other
+ * process, per message. A message over BUFFER_SIZE skips the buffers: its
+ * frame goes out with one writev() and its body is read straight into its
+ * own allocation.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+
+#include "pmap-channel-private.h"
+#include "pmap-error.h"
+
+#define BUFFER_SIZE (64 * 1024)
+
+/* How long a blocked receive waits before it asks whether to give up. */
+#define ABORT_POLL_INTERVAL_MS 20
+
+struct _PmapChannel
+{
+  int         fd;
+
+  GByteArray *out;
+
+  guint8     *in;
+  gsize       in_start;
+  gsize       in_end;
+};
+
+PmapChannel *
+pmap_channel_new (int fd)
+{
+  PmapChannel *self = g_new0 (PmapChannel, 1);
+
+  self->fd = fd;
+  self->out = g_byte_array_sized_new (BUFFER_SIZE);
+  self->in = g_malloc (BUFFER_SIZE);
+
+  return self;
+}
+
+void
+pmap_channel_free (PmapChannel *self)
+{
+  if (self->fd >= 0)
+    close (self->fd);
+  g_byte_array_unref (self->out);
+  g_free (self->in);
+  g_free (self);
+}
+
+int
+pmap_channel_get_fd (PmapChannel *self)
+{
+  return self->fd;
+}
+
+static gboolean
+set_io_error (GError     **error,
+              const char  *what)
+{
+  int saved_errno = errno;
+
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "Could not %s the worker channel: %s", what,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
+static gboolean
+write_vectors (int            fd,
+               struct iovec  *vectors,
+               int            n_vectors,
+               GError       **error)
+{
+  while (n_vectors > 0)
+    {
+      struct msghdr message = { .msg_iov = vectors, .msg_iovlen = n_vectors };
+      ssize_t n = sendmsg (fd, &message, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return set_io_error (error, "write to");
+
+      while (n_vectors > 0 && (gsize) n >= vectors->iov_len)
+        {
+          n -= vectors->iov_len;
+          vectors++;
+          n_vectors--;
+        }
+      if (n_vectors > 0)
+        {
+          vectors->iov_base = (guint8 *) vectors->iov_base + n;
+          vectors->iov_len -= n;
+        }
+    }
+
+  return TRUE;
+}
+
+gboolean
+pmap_channel_flush (PmapChannel  *self,
+                    GError      **error)
+{
+  struct iovec vector = { self->out->data, self->out->len };
+
+  if (self->out->len == 0)
+    return TRUE;
+
+  g_byte_array_set_size (self->out, 0);
+  return write_vectors (self->fd, &vector, 1, error);
+}
+
+gboolean
+pmap_channel_has_queued (PmapChannel *self)
+{
+  return self->out->len > 0;
+}
+
+/* A frame's body is the (uv) of the kind and the message body. Rather than
+ * build that container, which would copy the body once more, the frame is
+ * written in pieces: the kind, padding to the variant's 8-byte alignment,
+ * the body's data, then a zero byte and the body's type, which is exactly
+ * how GVariant serializes a (uv). */
+gboolean
+pmap_channel_send (PmapChannel      *self,
+                   PmapMessageKind   kind,
+                   GVariant         *body,
+                   GError          **error)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (body);
+  const char *type = g_variant_get_type_string (owned);
+  gsize body_size = g_variant_get_size (owned);
+  gsize type_size = strlen (type);
+  gsize frame_size = 8 + body_size + 1 + type_size;
+  guint32 head[4];
+  struct iovec vectors[4];
+
+  g_assert (g_variant_is_of_type (owned, pmap_message_body_type (kind)));
+
+  if (frame_size > PMAP_PROTOCOL_MAX_BODY)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+                   "A message of %" G_GSIZE_FORMAT " bytes is larger than the "
+                   "worker protocol allows (%u bytes); split the input",
+                   frame_size, PMAP_PROTOCOL_MAX_BODY);
+      return FALSE;
+    }
+
+  head[0] = GUINT32_TO_LE (PMAP_PROTOCOL_MAGIC);
+  head[1] = GUINT32_TO_LE ((guint32) frame_size);
+  head[2] = GUINT32_TO_LE ((guint32) kind);
+  head[3] = 0;
+
+  vectors[0] = (struct iovec) { head, sizeof head };
+  vectors[1] = (struct iovec) { (gpointer) g_variant_get_data (owned), body_size };
+  vectors[2] = (struct iovec) { (gpointer) "", 1 };
+  vectors[3] = (struct iovec) { (gpointer) type, type_size };
+
+  if (frame_size + PMAP_PROTOCOL_HEADER_SIZE > BUFFER_SIZE)
+    return pmap_channel_flush (self, error) &&
+           write_vectors (self->fd, vectors, G_N_ELEMENTS (vectors), error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (vectors); i++)
+    g_byte_array_append (self->out, vectors[i].iov_base, vectors[i].iov_len);
+
+  if (self->out->len >= BUFFER_SIZE / 2)
+    return pmap_channel_flush (self, error);
+
+  return TRUE;
+}
+
+/* Reads what is available, up to @size bytes, waiting for at least one.
+ * Returns 0 at the end of the stream, -1 with @error set on failure or
+ * abort. */
+static gssize
+read_some (PmapChannel    *self,
+           guint8         *data,
+           gsize           size,
+           PmapAbortFunc   abort_func,
+           gpointer        abort_data,
+           GError        **error)
+{
+  for (;;)
+    {
+      ssize_t n;
+
+      if (abort_func != NULL)
+        {
+          struct pollfd pfd = { self->fd, POLLIN, 0 };
+          int ready = poll (&pfd, 1, ABORT_POLL_INTERVAL_MS);
+
+          if (ready < 0 && errno != EINTR)
+            {
+              set_io_error (error, "wait for");
+              return -1;
+            }
+          if (ready <= 0)
+            {
+              if (abort_func (abort_data))
+                {
+                  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                       "The receive was abandoned");
+                  return -1;
+                }
+              continue;
+            }
+        }
+
+      n = recv (self->fd, data, size, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          set_io_error (error, "read");
+          return -1;
+        }
+
+      return n;
+    }
+}
+
+static gsize
+buffered (PmapChannel *self)
+{
+  return self->in_end - self->in_start;
+}
+
+/* Makes at least @size bytes available in the input buffer, @size being
+ * at most BUFFER_SIZE. Returns FALSE with @error set at the end of the
+ * stream (G_IO_ERROR_CLOSED when nothing of a frame had come, else a
+ * protocol error) or on failure. */
+static gboolean
+fill (PmapChannel    *self,
+      gsize           size,
+      PmapAbortFunc   abort_func,
+      gpointer        abort_data,
+      GError        **error)
+{
+  if (self->in_start + size > BUFFER_SIZE)
+    {
+      memmove (self->in, self->in + self->in_start, buffered (self));
+      self->in_end -= self->in_start;
+      self->in_start = 0;
+    }
+
+  while (buffered (self) < size)
+    {
+      gssize n = read_some (self, self->in + self->in_end,
+                            BUFFER_SIZE - self->in_end,
+                            abort_func, abort_data, error);
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        {
+          if (buffered (self) == 0)
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                                 "The worker channel was closed");
+          else
+            g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                         "The channel closed in the middle of a frame, "
+                         "after %" G_GSIZE_FORMAT " of its bytes",
+                         buffered (self));
+          return FALSE;
+        }
+
+      self->in_end += n;
+    }
+
+  return TRUE;
+}
+
+GVariant *
+pmap_channel_receive (PmapChannel      *self,
+                      gboolean          strict,
+                      PmapAbortFunc     abort_func,
+                      gpointer          abort_data,
+                      PmapMessageKind  *kind,
+                      GError          **error)
+{
+  g_autoptr(GBytes) frame = NULL;
+  guint32 header[2];
+  guint32 size;
+
+  if (!pmap_channel_flush (self, error) ||
+      !fill (self, PMAP_PROTOCOL_HEADER_SIZE, abort_func, abort_data, error))
+    return NULL;
+
+  memcpy (header, self->in + self->in_start, sizeof header);
+  self->in_start += sizeof header;
+
+  if (GUINT32_FROM_LE (header[0]) != PMAP_PROTOCOL_MAGIC)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "A frame starts with 0x%08x instead of the protocol's magic "
+                   "number 0x%08x", GUINT32_FROM_LE (header[0]),
+                   PMAP_PROTOCOL_MAGIC);
+      return NULL;
+    }
+
+  size = GUINT32_FROM_LE (header[1]);
+  if (size > PMAP_PROTOCOL_MAX_BODY)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "A frame announces %u bytes, more than the %u that the "
+                   "protocol allows", size, PMAP_PROTOCOL_MAX_BODY);
+      return NULL;
+    }
+
+  if (size <= BUFFER_SIZE)
+    {
+      GError *local_error = NULL;
+
+      if (!fill (self, size, abort_func, abort_data, &local_error))
+        {
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+            {
+              g_clear_error (&local_error);
+              g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                           "The channel closed after the header of a frame "
+                           "of %u bytes", size);
+            }
+          g_propagate_error (error, local_error);
+          return NULL;
+        }
+
+      frame = g_bytes_new (self->in + self->in_start, size);
+      self->in_start += size;
+    }
+  else
+    {
+      guint8 *body = g_malloc (size);
+      gsize done = MIN (buffered (self), size);
+
+      memcpy (body, self->in + self->in_start, done);
+      self->in_start += done;
+
+      while (done < size)
+        {
+          gssize n = read_some (self, body + done, size - done,
+                                abort_func, abort_data, error);
+
+          if (n <= 0)
+            {
+              if (n == 0)
+                g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                             "The channel closed after %" G_GSIZE_FORMAT " of "
+                             "the %u bytes that a frame announced", done, size);
+              g_free (body);
+              return NULL;
+            }
+          done += n;
+        }
+
+      frame = g_bytes_new_take (body, size);
+    }
+
+  return pmap_protocol_decode (frame, strict, kind, error);
+}
+
+gboolean
+pmap_channel_is_quiet (PmapChannel *self)
+{
+  struct pollfd pfd = { self->fd, POLLIN, 0 };
+
+  return buffered (self) == 0 && poll (&pfd, 1, 0) == 0;
+}
