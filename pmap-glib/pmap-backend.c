@@ -27,7 +27,8 @@
  * - `processes` (or `loky`): worker processes, started on first use and
  *   reused by later maps of any executor, as joblib's `loky` backend. A C
  *   or Vala program that calls [func@Pmap.host_workers] first in `main()`
- *   is its own worker; others run the `pmap-worker` helper.
+ *   is its own worker; others run the `pmap-worker` helper. See
+ *   [Backends](backends.html) and [Worker protocol](protocol.html).
  * - `sequential`: every task in turn on the thread that started the map;
  *   for debugging, for functions that must stay on their thread, and for
  *   `n-jobs` = 1.

@@ -50,7 +50,9 @@ G_BEGIN_DECLS
  *   the message names the task, the worker and the signal or exit status.
  * @PMAP_ERROR_PROTOCOL: a worker process sent something that is not a
  *   valid message of the worker protocol; the worker was stopped.
- * @PMAP_ERROR_WORKER_START: a worker process could not be started.
+ * @PMAP_ERROR_WORKER_START: a worker process could not be started, or did
+ *   not open the conversation as the worker protocol requires, such as a
+ *   worker of another protocol version; the message names the program.
  * @PMAP_ERROR_UNKNOWN_SERIALIZER: no serializer has the requested name,
  *   either given to [func@Pmap.Serializer.create] or in `PMAP_SERIALIZER`.
  *

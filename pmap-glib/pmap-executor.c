@@ -42,7 +42,9 @@
  * The first task that fails stops the map: no new task starts, the tasks
  * that are running finish, and the map returns that task's error, its
  * message prefixed with the task's index. A cancelled map returns
- * %G_IO_ERROR_CANCELLED in the same way.
+ * %G_IO_ERROR_CANCELLED in the same way. The `processes` backend does not
+ * wait for the tasks that are running: it kills the worker processes that
+ * run them.
  *
  * While a map runs, [signal@Pmap.Executor::progress] reports how many
  * tasks are done, on the thread that started the map.
@@ -661,7 +663,14 @@ run_map (PmapExecutor  *self,
  * If a task fails, no new task starts and the map returns that task's
  * error, its message prefixed with `Task N failed: `, where N is the
  * task's index in @items. If @cancellable is cancelled, the map returns
- * %G_IO_ERROR_CANCELLED once the tasks that are running have returned.
+ * %G_IO_ERROR_CANCELLED once the tasks that are running have returned, or
+ * at once on the `processes` backend, which kills the workers running them.
+ *
+ * On the `processes` backend, @func travels to the worker processes by
+ * value, so it must come without @user_data, which cannot travel, and be a
+ * function of a shared library or of a program that calls
+ * [func@Pmap.host_workers]; the `variant` serializer refuses it. See
+ * [Hosting workers](backends.html#hosting-workers).
  *
  * Returns: (transfer container) (element-type GVariant): the results, in
  *   the order of @items; the array frees them with itself

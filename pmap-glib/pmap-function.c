@@ -179,9 +179,12 @@ pmap_callable_invoke (PmapCallable  *self,
  * replaces the previous one; maps that are running keep the one they
  * started with.
  *
- * Registering functions when a program or module loads, before any map
- * starts, lets every process that runs the same code find them by the
- * same name.
+ * Worker processes of the `processes` backend find a function by name
+ * when a module registered it, since they load the same module, or when
+ * the program registered it before calling [func@Pmap.host_workers],
+ * since they run the program up to that call. They call it with the
+ * @user_data of their own registration: user data never travels between
+ * processes.
  *
  * Since: 1.0
  */

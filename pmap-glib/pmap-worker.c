@@ -38,13 +38,23 @@ static gboolean hosting;
  * this same program started again by pmap-glib, it serves tasks and exits
  * without returning; nothing after it runs there.
  *
+ * In Vala, `Pmap.host_workers ();` is the first statement of `main`.
+ *
  * A program that does not call it is never re-executed: its workers run
  * the `pmap-worker` helper, which can run registered functions of modules
  * loaded with [func@Pmap.load_module] and functions of shared libraries,
- * but not functions of the program itself.
+ * but not functions of the program itself, which fail with
+ * %PMAP_ERROR_NOT_SERIALIZABLE. pmap-glib asks for this call rather than
+ * taking over the program when the library loads: linking a library must
+ * not change what a program does, and only the program knows whether it
+ * may be started again as a worker, as with Python's
+ * `multiprocessing.freeze_support()`.
  *
  * Functions that a worker must find by name are registered before this
- * call, or by a module.
+ * call, or by a module; a worker runs `main()` up to this call, so put
+ * before it only what the workers need. See
+ * [Hosting workers](backends.html#hosting-workers) and
+ * [Worker protocol](protocol.html).
  *
  * Since: 1.0
  */
