@@ -22,7 +22,11 @@ gboolean     pmap_channel_send     (PmapChannel      *self,
 gboolean     pmap_channel_flush    (PmapChannel      *self,
                                     GError          **error);
 gboolean     pmap_channel_has_queued (PmapChannel    *self);
-/* Flushes, then returns the next message; see pmap_protocol_receive(). */
+/* Flushes, then returns the next message, or NULL with @error set:
+ * G_IO_ERROR_CLOSED at the end of the stream between two frames,
+ * G_IO_ERROR_PARTIAL_INPUT in the middle of one, PMAP_ERROR_PROTOCOL for a
+ * frame that breaks the protocol, G_IO_ERROR_CANCELLED when @abort_func
+ * gave up. */
 GVariant    *pmap_channel_receive  (PmapChannel      *self,
                                     gboolean          strict,
                                     PmapAbortFunc     abort_func,

@@ -271,7 +271,7 @@ fill (PmapChannel    *self,
             g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
                                  "The worker channel was closed");
           else
-            g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
                          "The channel closed in the middle of a frame, "
                          "after %" G_GSIZE_FORMAT " of its bytes",
                          buffered (self));
@@ -330,7 +330,7 @@ pmap_channel_receive (PmapChannel      *self,
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CLOSED))
             {
               g_clear_error (&local_error);
-              g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+              g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
                            "The channel closed after the header of a frame "
                            "of %u bytes", size);
             }
@@ -357,7 +357,7 @@ pmap_channel_receive (PmapChannel      *self,
           if (n <= 0)
             {
               if (n == 0)
-                g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                g_set_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
                              "The channel closed after %" G_GSIZE_FORMAT " of "
                              "the %u bytes that a frame announced", done, size);
               g_free (body);

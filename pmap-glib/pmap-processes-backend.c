@@ -191,26 +191,29 @@ run_remote_batch (PmapJob    *job,
                * wanted, and the worker is busy with it. */
               g_free (pmap_worker_discard (worker, TRUE));
             }
-          else if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL))
-            {
-              g_free (pmap_worker_discard (worker, TRUE));
-              pmap_job_return_error (job, index,
-                                     g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                                                  "the worker process %d broke the "
-                                                  "protocol (%s) and was stopped",
-                                                  pid, error->message));
-            }
           else
             {
-              /* Answers travel in bunches: the worker's own word says
-               * which task it was running when it died. */
-              index = pmap_worker_get_running_task (worker, index, first + n_tasks - index);
-              how = pmap_worker_discard (worker, FALSE);
-              pmap_job_return_error (job, index,
-                                     g_error_new (PMAP_ERROR, PMAP_ERROR_WORKER_CRASHED,
-                                                  "the worker process %d running it "
-                                                  "%s; a new worker replaces it",
-                                                  pid, how));
+              /* A channel that ends, even mid-frame, is most often a worker
+               * that died; answers travel in bunches, so the worker's own
+               * word says which task it was running. One that broke the
+               * protocol, or closed its channel and lingers, is stopped. */
+              gboolean ended = !g_error_matches (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL);
+
+              if (ended)
+                index = pmap_worker_get_running_task (worker, index, first + n_tasks - index);
+              how = pmap_worker_discard (worker, !ended);
+              if (how != NULL)
+                pmap_job_return_error (job, index,
+                                       g_error_new (PMAP_ERROR, PMAP_ERROR_WORKER_CRASHED,
+                                                    "the worker process %d running it "
+                                                    "%s; a new worker replaces it",
+                                                    pid, how));
+              else
+                pmap_job_return_error (job, index,
+                                       g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                                                    "the worker process %d broke the "
+                                                    "protocol (%s) and was stopped",
+                                                    pid, error->message));
             }
           break;
         }
@@ -242,7 +245,12 @@ run_remote_batch (PmapJob    *job,
 
         n_done += i;
         if (i < n_values)
-          break;
+          {
+            /* The worker goes on answering a batch nobody reads. */
+            g_free (pmap_worker_discard (worker, TRUE));
+            healthy = FALSE;
+            break;
+          }
       }
     }
 
@@ -257,6 +265,33 @@ typedef struct
   PmapJob *job;
   guint    idle_timeout_ms;
 } Runner;
+
+/* Workers re-create the serializer from its name, and C workers know only
+ * the built-in ones. */
+static gboolean
+check_serializer (PmapSerializer  *serializer,
+                  GError         **error)
+{
+  const char *name = pmap_serializer_get_name (serializer);
+  g_autoptr(PmapSerializer) builtin = NULL;
+
+  if (name != NULL && G_OBJECT_TYPE (serializer) == PMAP_TYPE_SERIALIZER)
+    builtin = pmap_serializer_create (name, NULL);
+
+  if (builtin == NULL ||
+      pmap_serializer_get_functions_by_value (builtin) !=
+      pmap_serializer_get_functions_by_value (serializer))
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+                   "The serializer %s%s%s (%s) is not one that worker processes "
+                   "know; their serializers are “general” and “variant”",
+                   name ? "“" : "", name ? name : "without a name", name ? "”" : "",
+                   G_OBJECT_TYPE_NAME (serializer));
+      return FALSE;
+    }
+
+  return TRUE;
+}
 
 static void
 run_job (gpointer data,
@@ -280,7 +315,8 @@ run_job (gpointer data,
           if (ref != NULL)
             g_variant_ref_sink (ref);
         }
-      if (ref != NULL && worker == NULL)
+      if (ref != NULL && worker == NULL &&
+          check_serializer (pmap_job_get_serializer (job), &error))
         worker = pmap_worker_pool_acquire (&error);
       if (error != NULL)
         {

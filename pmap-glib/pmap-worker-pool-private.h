@@ -19,8 +19,10 @@ PmapWorker *pmap_worker_pool_acquire (GError       **error);
 /* Gives back a healthy worker, idle, for @idle_timeout_ms at most. */
 void        pmap_worker_pool_release (PmapWorker    *worker,
                                       guint          idle_timeout_ms);
-/* Kills a worker that is broken or busy with work nobody wants, and says
- * how it ended: NULL for a kill, else its signal or exit status. */
+/* Stops a worker that is broken or busy with work nobody wants: at once
+ * with @kill, else after a short grace for one that closed its channel.
+ * Returns how it ended if it exited by itself (its signal or exit status),
+ * NULL if it had to be killed. */
 char       *pmap_worker_discard      (PmapWorker    *worker,
                                       gboolean       kill);
 PmapChannel *pmap_worker_get_channel (PmapWorker    *worker);

@@ -134,9 +134,10 @@ pmap_worker_discard (PmapWorker *worker,
         g_usleep (1000);
     }
 
+  how = g_subprocess_get_identifier (worker->process) == NULL ?
+        describe_exit (worker->process) : NULL;
   g_subprocess_force_exit (worker->process);
   g_subprocess_wait (worker->process, NULL, NULL);
-  how = kill ? NULL : describe_exit (worker->process);
 
   worker_free (worker);
   return how;
@@ -242,10 +243,18 @@ spawn_worker (GError **error)
     {
       g_autofree char *how = pmap_worker_discard (worker, FALSE);
 
-      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
-                   "The worker process %s did not start: %s (it %s); if this "
-                   "program calls pmap_host_workers(), call it first in main()",
-                   program, local_error->message, how);
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
+                     "The worker process %s did not say hello within %d "
+                     "seconds and was stopped; if this program calls "
+                     "pmap_host_workers(), call it first in main()",
+                     program, (int) (HELLO_TIMEOUT_US / G_USEC_PER_SEC));
+      else
+        g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
+                     "The worker process %s did not start: %s (it %s); if this "
+                     "program calls pmap_host_workers(), call it first in main()",
+                     program, local_error->message,
+                     how ? how : "was stopped");
       return NULL;
     }
 
