@@ -108,14 +108,15 @@ return_value (PmapJob  *job,
   return TRUE;
 }
 
-/* Sends a batch and stores the answers. Returns FALSE when the worker can
- * no longer be used; it is then discarded. */
+/* Sends a batch and stores the answers, without ending the batch. Returns
+ * FALSE when the worker can no longer be used; it is then discarded. */
 static gboolean
 run_remote_batch (PmapJob    *job,
                   PmapWorker *worker,
                   GVariant   *ref,
                   guint       first,
-                  guint       n_tasks)
+                  guint       n_tasks,
+                  guint      *n_answered)
 {
   g_autoptr(GError) error = NULL;
   PmapChannel *channel;
@@ -128,7 +129,7 @@ run_remote_batch (PmapJob    *job,
   if (batch == NULL)
     {
       pmap_job_return_error (job, failed, g_steal_pointer (&error));
-      pmap_job_end_batch (job, 0);
+      *n_answered = 0;
       return TRUE;
     }
 
@@ -141,7 +142,7 @@ run_remote_batch (PmapJob    *job,
       if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE))
         {
           pmap_job_return_error (job, first, g_steal_pointer (&error));
-          pmap_job_end_batch (job, 0);
+          *n_answered = 0;
           return TRUE;
         }
       g_clear_error (&error);
@@ -254,7 +255,7 @@ run_remote_batch (PmapJob    *job,
       }
     }
 
-  pmap_job_end_batch (job, n_done);
+  *n_answered = n_done;
   return healthy;
 }
 
@@ -301,7 +302,7 @@ run_job (gpointer data,
   PmapJob *job = runner->job;
   PmapWorker *worker = NULL;
   g_autoptr(GVariant) ref = NULL;
-  guint first, n_tasks;
+  guint first, n_tasks, n_answered;
 
   while (pmap_job_claim (job, &first, &n_tasks))
     {
@@ -325,8 +326,18 @@ run_job (gpointer data,
           break;
         }
 
-      if (!run_remote_batch (job, worker, ref, first, n_tasks))
+      if (!run_remote_batch (job, worker, ref, first, n_tasks, &n_answered))
         worker = NULL;
+
+      /* Back to the pool before the job can complete, when this was the
+       * runner's last batch: a map that returned has given its workers
+       * back, and a shutdown right after it finds them. */
+      if (worker != NULL && !pmap_job_has_unclaimed (job))
+        {
+          pmap_worker_pool_release (worker, runner->idle_timeout_ms);
+          worker = NULL;
+        }
+      pmap_job_end_batch (job, n_answered);
     }
 
   if (worker != NULL)
