@@ -12,9 +12,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -24,6 +27,11 @@
 #include "pmap-error.h"
 
 #define BUFFER_SIZE (64 * 1024)
+
+/* Descriptors received ahead of their frames; more means a broken peer. */
+#define MAX_QUEUED_FDS 16
+
+#define MEMFD_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /* How long a blocked receive waits before it asks whether to give up. */
 #define ABORT_POLL_INTERVAL_MS 20
@@ -37,6 +45,18 @@ struct _PmapChannel
   guint8     *in;
   gsize       in_start;
   gsize       in_end;
+
+  /* Descriptors that came with the data read so far, oldest first. */
+  GQueue      fds;
+
+  /* The parent's memfd for large messages, reused from one to the next so
+   * that its pages are allocated once: a worker trusts its parent, and has
+   * let go of a batch's inputs by the time it answers the batch's tasks,
+   * which is before the parent sends the next batch. */
+  gboolean    reuse_memfd;
+  int         arena_fd;
+  guint8     *arena;
+  gsize       arena_size;
 };
 
 PmapChannel *
@@ -45,6 +65,7 @@ pmap_channel_new (int fd)
   PmapChannel *self = g_new0 (PmapChannel, 1);
 
   self->fd = fd;
+  self->arena_fd = -1;
   self->out = g_byte_array_sized_new (BUFFER_SIZE);
   self->in = g_malloc (BUFFER_SIZE);
 
@@ -54,11 +75,25 @@ pmap_channel_new (int fd)
 void
 pmap_channel_free (PmapChannel *self)
 {
+  int fd;
+
+  while ((fd = GPOINTER_TO_INT (g_queue_pop_head (&self->fds)) - 1) >= 0)
+    close (fd);
   if (self->fd >= 0)
     close (self->fd);
+  if (self->arena != NULL)
+    munmap (self->arena, self->arena_size);
+  if (self->arena_fd >= 0)
+    close (self->arena_fd);
   g_byte_array_unref (self->out);
   g_free (self->in);
   g_free (self);
+}
+
+void
+pmap_channel_reuse_memfd (PmapChannel *self)
+{
+  self->reuse_memfd = TRUE;
 }
 
 int
@@ -130,6 +165,122 @@ pmap_channel_has_queued (PmapChannel *self)
   return self->out->len > 0;
 }
 
+/* A memfd of at least @size bytes, mapped for writing at *@map: the reused
+ * one, grown if need be, or a new one that is sealed once written. */
+static int
+memfd_for_frame (PmapChannel  *self,
+                 gsize         size,
+                 guint8      **map,
+                 GError      **error)
+{
+  int fd;
+
+  if (self->reuse_memfd && self->arena != NULL && self->arena_size >= size)
+    {
+      *map = self->arena;
+      return self->arena_fd;
+    }
+
+  if (self->reuse_memfd && self->arena != NULL)
+    {
+      munmap (self->arena, self->arena_size);
+      close (self->arena_fd);
+      self->arena = NULL;
+      self->arena_fd = -1;
+    }
+
+  fd = memfd_create ("pmap-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    return set_io_error (error, "create a memfd for"), -1;
+
+  if (ftruncate (fd, size) != 0 ||
+      (*map = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+    {
+      set_io_error (error, "map a memfd for");
+      close (fd);
+      return -1;
+    }
+
+  if (self->reuse_memfd)
+    {
+      self->arena_fd = fd;
+      self->arena = *map;
+      self->arena_size = size;
+    }
+
+  return fd;
+}
+
+/* Writes the frame body into a memfd and sends the frame's header with its
+ * descriptor. The body's size is in the header: a reused memfd may be
+ * larger. */
+static gboolean
+send_memfd_frame (PmapChannel      *self,
+                  PmapMessageKind   kind,
+                  GVariant         *body,
+                  gsize             frame_size,
+                  GError          **error)
+{
+  const char *type = g_variant_get_type_string (body);
+  gsize body_size = g_variant_get_size (body);
+  guint32 header[2];
+  guint8 *map;
+  int fd;
+  gboolean sent;
+  union {
+    struct cmsghdr header;
+    char space[CMSG_SPACE (sizeof (int))];
+  } control;
+  struct iovec vector = { header, sizeof header };
+  struct msghdr message = {
+    .msg_iov = &vector,
+    .msg_iovlen = 1,
+    .msg_control = control.space,
+    .msg_controllen = sizeof control.space,
+  };
+  struct cmsghdr *cmsg;
+
+  fd = memfd_for_frame (self, frame_size, &map, error);
+  if (fd < 0)
+    return FALSE;
+
+  /* The same layout as a (uv), written in place: one copy of the body. */
+  *(guint32 *) map = GUINT32_TO_LE ((guint32) kind);
+  *(guint32 *) (map + 4) = 0;
+  g_variant_store (body, map + 8);
+  map[8 + body_size] = '\0';
+  memcpy (map + 8 + body_size + 1, type, strlen (type));
+
+  if (!self->reuse_memfd)
+    {
+      munmap (map, frame_size);
+      if (fcntl (fd, F_ADD_SEALS, MEMFD_SEALS) != 0)
+        {
+          set_io_error (error, "seal a memfd for");
+          close (fd);
+          return FALSE;
+        }
+    }
+
+  header[0] = GUINT32_TO_LE (PMAP_PROTOCOL_MAGIC_MEMFD);
+  header[1] = GUINT32_TO_LE ((guint32) frame_size);
+
+  memset (&control, 0, sizeof control);
+  cmsg = CMSG_FIRSTHDR (&message);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
+
+  do
+    sent = sendmsg (self->fd, &message, MSG_NOSIGNAL) == (ssize_t) sizeof header;
+  while (!sent && errno == EINTR);
+
+  if (!self->reuse_memfd)
+    close (fd);
+  return sent || set_io_error (error, "write to");
+}
+
 /* A frame's body is the (uv) of the kind and the message body. Rather than
  * build that container, which would copy the body once more, the frame is
  * written in pieces: the kind, padding to the variant's 8-byte alignment,
@@ -170,6 +321,10 @@ pmap_channel_send (PmapChannel      *self,
   vectors[2] = (struct iovec) { (gpointer) "", 1 };
   vectors[3] = (struct iovec) { (gpointer) type, type_size };
 
+  if (frame_size >= PMAP_PROTOCOL_MEMFD_THRESHOLD)
+    return pmap_channel_flush (self, error) &&
+           send_memfd_frame (self, kind, owned, frame_size, error);
+
   if (frame_size + PMAP_PROTOCOL_HEADER_SIZE > BUFFER_SIZE)
     return pmap_channel_flush (self, error) &&
            write_vectors (self->fd, vectors, G_N_ELEMENTS (vectors), error);
@@ -181,6 +336,50 @@ pmap_channel_send (PmapChannel      *self,
     return pmap_channel_flush (self, error);
 
   return TRUE;
+}
+
+/* recv(), keeping the descriptors that come with the data. */
+static gssize
+receive_with_fds (PmapChannel *self,
+                  guint8      *data,
+                  gsize        size)
+{
+  union {
+    struct cmsghdr header;
+    char space[CMSG_SPACE (sizeof (int) * MAX_QUEUED_FDS)];
+  } control;
+  struct iovec vector = { data, size };
+  struct msghdr message = {
+    .msg_iov = &vector,
+    .msg_iovlen = 1,
+    .msg_control = control.space,
+    .msg_controllen = sizeof control.space,
+  };
+  ssize_t n = recvmsg (self->fd, &message, MSG_CMSG_CLOEXEC);
+
+  if (n < 0)
+    return n;
+
+  for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (&message);
+       cmsg != NULL;
+       cmsg = CMSG_NXTHDR (&message, cmsg))
+    {
+      if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+        {
+          gsize n_fds = (cmsg->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+
+          for (gsize i = 0; i < n_fds; i++)
+            {
+              int fd;
+
+              memcpy (&fd, CMSG_DATA (cmsg) + i * sizeof (int), sizeof (int));
+              /* +1 so that descriptor 0 is not a NULL pointer. */
+              g_queue_push_tail (&self->fds, GINT_TO_POINTER (fd + 1));
+            }
+        }
+    }
+
+  return n;
 }
 
 /* Reads what is available, up to @size bytes, waiting for at least one.
@@ -220,7 +419,7 @@ read_some (PmapChannel    *self,
             }
         }
 
-      n = recv (self->fd, data, size, 0);
+      n = receive_with_fds (self, data, size);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -284,6 +483,71 @@ fill (PmapChannel    *self,
   return TRUE;
 }
 
+typedef struct
+{
+  gpointer map;
+  gsize    size;
+} Mapping;
+
+static void
+unmap_frame (gpointer data)
+{
+  Mapping *mapping = data;
+
+  munmap (mapping->map, mapping->size);
+  g_free (mapping);
+}
+
+/* Maps the memfd that came with a header announcing @size bytes. A strict
+ * receiver, the parent, wants it sealed against writes and resizing, so
+ * that what it checked stays what it reads. */
+static GBytes *
+receive_memfd_frame (PmapChannel  *self,
+                     guint32       size,
+                     gboolean      strict,
+                     GError      **error)
+{
+  int fd = GPOINTER_TO_INT (g_queue_pop_head (&self->fds)) - 1;
+  struct stat info;
+  gpointer map;
+
+  if (fd < 0)
+    {
+      g_set_error_literal (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                           "A memfd frame came without its descriptor");
+      return NULL;
+    }
+
+  if (size > PMAP_PROTOCOL_MAX_BODY || fstat (fd, &info) != 0 ||
+      (guint64) info.st_size < size ||
+      (strict && ((guint64) info.st_size != size ||
+                  (fcntl (fd, F_GET_SEALS) & MEMFD_SEALS) != MEMFD_SEALS)))
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "A memfd frame announces %u bytes, but its descriptor is "
+                   "not a sealed memfd of that size", size);
+      close (fd);
+      return NULL;
+    }
+
+  map = size > 0 ? mmap (NULL, size, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+  close (fd);
+  if (map == MAP_FAILED)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "A memfd frame of %u bytes cannot be mapped", size);
+      return NULL;
+    }
+
+  {
+    Mapping *mapping = g_new (Mapping, 1);
+
+    mapping->map = map;
+    mapping->size = size;
+    return g_bytes_new_with_free_func (map, size, unmap_frame, mapping);
+  }
+}
+
 GVariant *
 pmap_channel_receive (PmapChannel      *self,
                       gboolean          strict,
@@ -302,6 +566,22 @@ pmap_channel_receive (PmapChannel      *self,
 
   memcpy (header, self->in + self->in_start, sizeof header);
   self->in_start += sizeof header;
+
+  if (self->fds.length > MAX_QUEUED_FDS)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "More than %d descriptors came ahead of their frames",
+                   MAX_QUEUED_FDS);
+      return NULL;
+    }
+
+  if (GUINT32_FROM_LE (header[0]) == PMAP_PROTOCOL_MAGIC_MEMFD)
+    {
+      frame = receive_memfd_frame (self, GUINT32_FROM_LE (header[1]), strict, error);
+      if (frame == NULL)
+        return NULL;
+      return pmap_protocol_decode (frame, strict, kind, error);
+    }
 
   if (GUINT32_FROM_LE (header[0]) != PMAP_PROTOCOL_MAGIC)
     {

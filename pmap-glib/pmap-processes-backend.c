@@ -71,14 +71,12 @@ batch_message (PmapJob   *job,
           return NULL;
         }
 
-      g_ptr_array_add (inputs, g_variant_ref_sink (g_variant_new_variant (encoded)));
+      g_ptr_array_add (inputs, g_steal_pointer (&encoded));
     }
 
-  return g_variant_new ("(@(sv)su@av)", ref,
+  return g_variant_new ("(@(sv)suv)", ref,
                         pmap_serializer_get_name (serializer), first,
-                        g_variant_new_array (G_VARIANT_TYPE_VARIANT,
-                                             (GVariant **) inputs->pdata,
-                                             n_tasks));
+                        pmap_protocol_pack ((GVariant **) inputs->pdata, n_tasks));
 }
 
 /* Stores a value that came from a worker, decoded; FALSE if it fails. */
@@ -154,6 +152,7 @@ run_remote_batch (PmapJob    *job,
       g_autoptr(GVariant) body = NULL;
       PmapMessageKind kind;
       guint32 answered;
+      g_autoptr(GVariant) values = NULL;
       gsize n_values = 0;
 
       body = pmap_channel_receive (channel, TRUE, job_is_stopping, job,
@@ -171,9 +170,9 @@ run_remote_batch (PmapJob    *job,
         }
       if (body != NULL && error == NULL && kind == PMAP_MESSAGE_RESULTS)
         {
-          g_autoptr(GVariant) values = g_variant_get_child_value (body, 1);
-
-          n_values = g_variant_n_children (values);
+          g_variant_get_child (body, 1, "v", &values);
+          n_values = g_variant_is_of_type (values, G_VARIANT_TYPE_ARRAY) ?
+                     g_variant_n_children (values) : 0;
           if (n_values == 0 || n_values > n_tasks - n_done)
             g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
                          "it sent %" G_GSIZE_FORMAT " results while %u tasks "
@@ -232,13 +231,11 @@ run_remote_batch (PmapJob    *job,
         }
 
       {
-        g_autoptr(GVariant) values = g_variant_get_child_value (body, 1);
         gsize i;
 
         for (i = 0; i < n_values; i++)
           {
-            g_autoptr(GVariant) boxed = g_variant_get_child_value (values, i);
-            g_autoptr(GVariant) value = g_variant_get_variant (boxed);
+            g_autoptr(GVariant) value = pmap_protocol_unpack (values, i);
 
             if (!return_value (job, index + i, value))
               break;

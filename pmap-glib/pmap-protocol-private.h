@@ -13,8 +13,12 @@ G_BEGIN_DECLS
 
 #define PMAP_PROTOCOL_VERSION 1
 
-/* "PMAP" read as a little-endian 32-bit number. */
+/* "PMAP" read as a little-endian 32-bit number: the body follows. */
 #define PMAP_PROTOCOL_MAGIC 0x50414d50u
+/* "PMAF": the body is in a sealed memfd sent with the header. */
+#define PMAP_PROTOCOL_MAGIC_MEMFD 0x46414d50u
+/* Bodies from this size on travel in a memfd. */
+#define PMAP_PROTOCOL_MEMFD_THRESHOLD (1024u * 1024u)
 #define PMAP_PROTOCOL_HEADER_SIZE 8
 
 /* The largest message body either side accepts. */
@@ -22,8 +26,8 @@ G_BEGIN_DECLS
 
 typedef enum {
   PMAP_MESSAGE_HELLO = 1,  /* worker → parent  (ux)      version, pid */
-  PMAP_MESSAGE_BATCH,      /* parent → worker  ((sv)suav) function, serializer, first index, inputs */
-  PMAP_MESSAGE_RESULTS,    /* worker → parent  (uav)     index of the first, values of consecutive tasks */
+  PMAP_MESSAGE_BATCH,      /* parent → worker  ((sv)suv)  function, serializer, first index, inputs packed in an array */
+  PMAP_MESSAGE_RESULTS,    /* worker → parent  (uv)      index of the first, values of consecutive tasks packed in an array */
   PMAP_MESSAGE_ERROR,      /* worker → parent  (usis)    index, domain, code, message */
   PMAP_MESSAGE_QUIT,       /* parent → worker  ()        */
 } PmapMessageKind;
@@ -37,5 +41,10 @@ GVariant           *pmap_protocol_decode   (GBytes           *frame,
                                             gboolean          strict,
                                             PmapMessageKind  *kind,
                                             GError          **error);
+
+GVariant           *pmap_protocol_pack     (GVariant * const *values,
+                                            gsize             n);
+GVariant           *pmap_protocol_unpack   (GVariant         *values,
+                                            gsize             index);
 
 G_END_DECLS

@@ -24,9 +24,9 @@ pmap_message_body_type (PmapMessageKind kind)
     case PMAP_MESSAGE_HELLO:
       return G_VARIANT_TYPE ("(ux)");
     case PMAP_MESSAGE_BATCH:
-      return G_VARIANT_TYPE ("((sv)suav)");
+      return G_VARIANT_TYPE ("((sv)suv)");
     case PMAP_MESSAGE_RESULTS:
-      return G_VARIANT_TYPE ("(uav)");
+      return G_VARIANT_TYPE ("(uv)");
     case PMAP_MESSAGE_ERROR:
       return G_VARIANT_TYPE ("(usis)");
     case PMAP_MESSAGE_QUIT:
@@ -87,4 +87,78 @@ pmap_protocol_decode (GBytes           *frame,
 
     return body;
   }
+}
+
+/* Whether values of @value's type all have its size: then an array of them
+ * is their data end to end, with no framing offsets. */
+static gboolean
+has_fixed_size (GVariant *value)
+{
+  g_autoptr(GVariant) one = g_variant_ref_sink (g_variant_new_array (NULL, &value, 1));
+
+  return g_variant_get_size (one) == g_variant_get_size (value) &&
+         g_variant_get_size (value) > 0;
+}
+
+/* Packs @n values into one array for a message: values of one fixed-size
+ * type travel end to end as an array of that type, which costs a copy of
+ * their data and nothing per value at either end; others as an av. */
+GVariant *
+pmap_protocol_pack (GVariant * const *values,
+                    gsize             n)
+{
+  const GVariantType *type;
+  gsize size;
+  g_autofree GVariant **boxed = NULL;
+
+  if (n == 0)
+    return g_variant_new_array (G_VARIANT_TYPE_VARIANT, NULL, 0);
+
+  type = g_variant_get_type (values[0]);
+  size = g_variant_get_size (values[0]);
+
+  if (has_fixed_size (values[0]))
+    {
+      gsize i;
+
+      for (i = 1; i < n; i++)
+        if (!g_variant_type_equal (g_variant_get_type (values[i]), type))
+          break;
+
+      if (i == n)
+        {
+          guint8 *data = g_malloc (n * size);
+          g_autoptr(GVariantType) array_type = g_variant_type_new_array (type);
+
+          for (i = 0; i < n; i++)
+            g_variant_store (values[i], data + i * size);
+
+          return g_variant_new_from_data (array_type, data, n * size, FALSE,
+                                          g_free, data);
+        }
+    }
+
+  boxed = g_new (GVariant *, n);
+  for (gsize i = 0; i < n; i++)
+    boxed[i] = g_variant_new_variant (values[i]);
+
+  return g_variant_new_array (G_VARIANT_TYPE_VARIANT, boxed, n);
+}
+
+/* The @index-th value of an array that pmap_protocol_pack() made. */
+GVariant *
+pmap_protocol_unpack (GVariant *values,
+                      gsize     index)
+{
+  GVariant *child = g_variant_get_child_value (values, index);
+
+  if (g_variant_is_of_type (values, G_VARIANT_TYPE ("av")))
+    {
+      GVariant *value = g_variant_get_variant (child);
+
+      g_variant_unref (child);
+      return value;
+    }
+
+  return child;
 }

@@ -183,6 +183,7 @@ spawn_worker (GError **error)
 
   worker = g_new0 (PmapWorker, 1);
   worker->channel = pmap_channel_new (fds[0]);
+  pmap_channel_reuse_memfd (worker->channel);
 
   running_fd = memfd_create ("pmap-running-task", MFD_CLOEXEC);
   if (running_fd < 0 || (worker->running_task = map_running_task (running_fd)) == NULL)

@@ -189,13 +189,12 @@ send_results (Worker  *worker,
   if (worker->pending->len == 0)
     return TRUE;
 
-  values = g_variant_new_array (G_VARIANT_TYPE_VARIANT,
-                                (GVariant **) worker->pending->pdata,
-                                worker->pending->len);
+  values = pmap_protocol_pack ((GVariant **) worker->pending->pdata,
+                               worker->pending->len);
   g_ptr_array_set_size (worker->pending, 0);
 
   return pmap_channel_send (worker->channel, PMAP_MESSAGE_RESULTS,
-                            g_variant_new ("(u@av)", worker->first_pending, values),
+                            g_variant_new ("(uv)", worker->first_pending, values),
                             error);
 }
 
@@ -212,7 +211,7 @@ add_result (Worker    *worker,
       worker->first_pending = index;
       worker->oldest_pending = now;
     }
-  g_ptr_array_add (worker->pending, g_variant_ref_sink (g_variant_new_variant (result)));
+  g_ptr_array_add (worker->pending, g_variant_ref (result));
 
   if (worker->pending->len >= MAX_PENDING_RESULTS ||
       now - worker->oldest_pending > MAX_RESULT_DELAY_US)
@@ -254,7 +253,13 @@ run_batch (Worker   *worker,
   guint first;
   gsize n_inputs;
 
-  g_variant_get (batch, "(@(sv)&su@av)", &ref, &serializer_name, &first, &inputs);
+  g_variant_get (batch, "(@(sv)&suv)", &ref, &serializer_name, &first, &inputs);
+  if (!g_variant_is_of_type (inputs, G_VARIANT_TYPE_ARRAY))
+    {
+      g_printerr ("pmap worker %d: the inputs of a batch are a %s, not an "
+                  "array\n", (int) getpid (), g_variant_get_type_string (inputs));
+      return FALSE;
+    }
   n_inputs = g_variant_n_children (inputs);
 
   serializer = serializer_cached (&worker->cache, serializer_name, &error);
@@ -268,8 +273,7 @@ run_batch (Worker   *worker,
 
   for (gsize i = 0; i < n_inputs; i++)
     {
-      g_autoptr(GVariant) boxed = g_variant_get_child_value (inputs, i);
-      g_autoptr(GVariant) input = g_variant_get_variant (boxed);
+      g_autoptr(GVariant) input = pmap_protocol_unpack (inputs, i);
       g_autoptr(GVariant) result = NULL;
 
       if (worker->running_task != NULL)
