@@ -146,12 +146,18 @@ run_batch (int            fd,
       g_autoptr(GVariant) boxed = g_variant_get_child_value (inputs, i);
       g_autoptr(GVariant) input = g_variant_get_variant (boxed);
       g_autoptr(GVariant) result = pmap_callable_invoke (callable, input, &error);
+      g_autoptr(GVariant) normal = NULL;
 
       if (result == NULL)
         return send_error (fd, first + i, error);
 
+      /* The parent takes messages in normal form only, and a value read
+       * from untrusted bytes, such as an input that the function returns,
+       * need not be in it. */
+      normal = g_variant_get_normal_form (result);
+
       if (!pmap_protocol_send (fd, PMAP_MESSAGE_RESULT,
-                               g_variant_new ("(uv)", (guint32) (first + i), result),
+                               g_variant_new ("(uv)", (guint32) (first + i), normal),
                                &error))
         {
           /* A result too large for a message fails its task, not the
