@@ -130,6 +130,7 @@ spawn_worker (GError **error)
   g_autoptr(GError) local_error = NULL;
   const char *program = worker_program ();
   const char *argv[] = { program, NULL };
+  const char *identifier;
   PmapWorker *worker;
   PmapMessageKind kind;
   gint64 deadline;
@@ -169,7 +170,11 @@ spawn_worker (GError **error)
       return NULL;
     }
 
-  worker->pid = g_ascii_strtoll (g_subprocess_get_identifier (worker->process), NULL, 10);
+  /* A worker that exits at once may be reaped already, and then has no
+   * identifier; its hello, if it sent one, still names it. */
+  identifier = g_subprocess_get_identifier (worker->process);
+  if (identifier != NULL)
+    worker->pid = g_ascii_strtoll (identifier, NULL, 10);
 
   deadline = g_get_monotonic_time () + HELLO_TIMEOUT_US;
   hello = pmap_protocol_receive (worker->fd, TRUE, hello_timed_out, &deadline,
@@ -180,6 +185,8 @@ spawn_worker (GError **error)
   if (local_error == NULL)
     {
       g_variant_get (hello, "(ux)", &version, &pid);
+      if (worker->pid == 0)
+        worker->pid = pid;
       if (version != PMAP_PROTOCOL_VERSION)
         g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
                      "it speaks version %u of the protocol, not version %u; "
