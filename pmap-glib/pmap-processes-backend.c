@@ -208,6 +208,12 @@ run_remote_batch (PmapJob    *job,
                                                     "the worker process %d running it "
                                                     "%s; a new worker replaces it",
                                                     pid, how));
+              else if (ended)
+                pmap_job_return_error (job, index,
+                                       g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                                                    "the worker process %d closed its "
+                                                    "channel but did not exit, and was "
+                                                    "stopped", pid));
               else
                 pmap_job_return_error (job, index,
                                        g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -115,11 +116,34 @@ worker_free (PmapWorker *worker)
   g_free (worker);
 }
 
+/* Waits up to @timeout_us for GLib's child watch to reap @process, which
+ * it does on its own thread. Returns whether it was reaped. */
+static gboolean
+wait_for_exit (GSubprocess *process,
+               gint64       timeout_us)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_us;
+
+  while (g_subprocess_get_identifier (process) != NULL)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_usleep (200);
+    }
+
+  return TRUE;
+}
+
 char *
 pmap_worker_discard (PmapWorker *worker,
                      gboolean    kill)
 {
-  char *how;
+  char *how = NULL;
+
+  /* Killed before its channel closes: a worker that read the end of its
+   * channel would exit by itself, and pass for one that died. */
+  if (kill)
+    g_subprocess_force_exit (worker->process);
 
   g_clear_pointer (&worker->channel, pmap_channel_free);
 
@@ -127,20 +151,36 @@ pmap_worker_discard (PmapWorker *worker,
    * that its own exit status or signal is what we report. */
   if (!kill)
     {
-      gint64 deadline = g_get_monotonic_time () + EXIT_GRACE_US;
-
-      while (g_subprocess_get_identifier (worker->process) != NULL &&
-             g_get_monotonic_time () < deadline)
-        g_usleep (1000);
+      if (wait_for_exit (worker->process, EXIT_GRACE_US))
+        how = describe_exit (worker->process);
+      else
+        g_subprocess_force_exit (worker->process);
     }
 
-  how = g_subprocess_get_identifier (worker->process) == NULL ?
-        describe_exit (worker->process) : NULL;
-  g_subprocess_force_exit (worker->process);
-  g_subprocess_wait (worker->process, NULL, NULL);
-
+  /* Not g_subprocess_wait(), whose private main context can outlive the
+   * call for a moment, with a descriptor. */
+  if (!wait_for_exit (worker->process, 10 * G_USEC_PER_SEC))
+    g_warning ("The worker process %d did not exit after SIGKILL", worker->pid);
   worker_free (worker);
   return how;
+}
+
+/* A source descriptor that is also a target (3 or 4) can be overwritten in
+ * the child before it is moved where it belongs; move it out of the way. */
+static int
+fd_above_targets (int fd)
+{
+  int moved;
+
+  if (fd > 4)
+    return fd;
+
+  moved = fcntl (fd, F_DUPFD_CLOEXEC, 5);
+  if (moved < 0)
+    return fd;
+
+  close (fd);
+  return moved;
 }
 
 static gint *
@@ -163,6 +203,7 @@ spawn_worker (GError **error)
   g_autoptr(GError) local_error = NULL;
   const char *program = worker_program ();
   const char *argv[] = { program, NULL };
+  const char *identifier;
   PmapWorker *worker;
   PmapMessageKind kind;
   gint64 deadline;
@@ -201,8 +242,8 @@ spawn_worker (GError **error)
     }
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_subprocess_launcher_take_fd (launcher, fds[1], 3);
-  g_subprocess_launcher_take_fd (launcher, running_fd, 4);
+  g_subprocess_launcher_take_fd (launcher, fd_above_targets (fds[1]), 3);
+  g_subprocess_launcher_take_fd (launcher, fd_above_targets (running_fd), 4);
   g_subprocess_launcher_setenv (launcher, PMAP_WORKER_FD_ENV, "3", TRUE);
   g_subprocess_launcher_setenv (launcher, PMAP_WORKER_RUNNING_FD_ENV, "4", TRUE);
 
@@ -222,7 +263,11 @@ spawn_worker (GError **error)
       return NULL;
     }
 
-  worker->pid = g_ascii_strtoll (g_subprocess_get_identifier (worker->process), NULL, 10);
+  /* A worker that exits at once may be reaped already, and then has no
+   * identifier; its hello, if it sent one, still names it. */
+  identifier = g_subprocess_get_identifier (worker->process);
+  if (identifier != NULL)
+    worker->pid = g_ascii_strtoll (identifier, NULL, 10);
 
   deadline = g_get_monotonic_time () + HELLO_TIMEOUT_US;
   hello = pmap_channel_receive (worker->channel, TRUE, hello_timed_out, &deadline,
@@ -233,6 +278,8 @@ spawn_worker (GError **error)
   if (local_error == NULL)
     {
       g_variant_get (hello, "(ux)", &version, &pid);
+      if (worker->pid == 0)
+        worker->pid = pid;
       if (version != PMAP_PROTOCOL_VERSION)
         g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
                      "it speaks version %u of the protocol, not version %u; "

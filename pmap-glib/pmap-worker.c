@@ -211,7 +211,10 @@ add_result (Worker    *worker,
       worker->first_pending = index;
       worker->oldest_pending = now;
     }
-  g_ptr_array_add (worker->pending, g_variant_ref (result));
+  /* The parent takes messages in normal form only, and a value read from
+   * untrusted bytes, such as an input that the function returns, need not
+   * be in it. */
+  g_ptr_array_add (worker->pending, g_variant_get_normal_form (result));
 
   if (worker->pending->len >= MAX_PENDING_RESULTS ||
       now - worker->oldest_pending > MAX_RESULT_DELAY_US)
