@@ -151,12 +151,16 @@ pmap_channel_flush (PmapChannel  *self,
                     GError      **error)
 {
   struct iovec vector = { self->out->data, self->out->len };
+  gboolean written;
 
   if (self->out->len == 0)
     return TRUE;
 
+  /* Emptied only once written: with G_DEBUG=gc-friendly, shrinking a
+   * GByteArray clears the bytes it drops. */
+  written = write_vectors (self->fd, &vector, 1, error);
   g_byte_array_set_size (self->out, 0);
-  return write_vectors (self->fd, &vector, 1, error);
+  return written;
 }
 
 gboolean
