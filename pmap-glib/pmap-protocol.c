@@ -131,7 +131,15 @@ pmap_protocol_pack (GVariant * const *values,
           g_autoptr(GVariantType) array_type = g_variant_type_new_array (type);
 
           for (i = 0; i < n; i++)
-            g_variant_store (values[i], data + i * size);
+            {
+              /* g_variant_store() writes a value that g_variant_new()
+               * built only once its size is known, and GLib 2.74 does not
+               * compute it there: an unsized tuple fails its assertion. */
+              gsize value_size = g_variant_get_size (values[i]);
+
+              g_assert (value_size == size);
+              g_variant_store (values[i], data + i * size);
+            }
 
           return g_variant_new_from_data (array_type, data, n * size, FALSE,
                                           g_free, data);
