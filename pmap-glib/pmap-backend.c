@@ -41,12 +41,14 @@
 
 typedef struct
 {
-  char *name;
+  char  *name;
+  guint  idle_timeout;
 } PmapBackendPrivate;
 
 enum {
   PROP_0,
   PROP_NAME,
+  PROP_IDLE_TIMEOUT,
   N_PROPS
 };
 
@@ -79,6 +81,10 @@ pmap_backend_get_property (GObject    *object,
       g_value_set_string (value, pmap_backend_get_name (self));
       break;
 
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, pmap_backend_get_idle_timeout (self));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -97,6 +103,10 @@ pmap_backend_set_property (GObject      *object,
     {
     case PROP_NAME:
       priv->name = g_value_dup_string (value);
+      break;
+
+    case PROP_IDLE_TIMEOUT:
+      pmap_backend_set_idle_timeout (self, g_value_get_uint (value));
       break;
 
     default:
@@ -152,12 +162,32 @@ pmap_backend_class_init (PmapBackendClass *klass)
                           G_PARAM_CONSTRUCT_ONLY |
                           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * PmapBackend:idle-timeout:
+   *
+   * How many seconds a worker that the backend keeps between maps may stay
+   * idle before it exits, as loky's `idle_worker_timeout`; 0 lets workers
+   * exit as soon as a map no longer needs them. It applies to workers as
+   * their maps give them back. Backends that keep no workers ignore it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_IDLE_TIMEOUT] =
+    g_param_spec_uint ("idle-timeout", NULL, NULL,
+                       0, G_MAXUINT / 1000, 300,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 pmap_backend_init (PmapBackend *self)
 {
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  priv->idle_timeout = 300;
 }
 
 /**
@@ -260,4 +290,49 @@ pmap_backend_shutdown (PmapBackend *self)
 
   if (PMAP_BACKEND_GET_CLASS (self)->shutdown != NULL)
     PMAP_BACKEND_GET_CLASS (self)->shutdown (self);
+}
+
+/**
+ * pmap_backend_get_idle_timeout:
+ * @self: a backend
+ *
+ * Gets [property@Pmap.Backend:idle-timeout].
+ *
+ * Returns: the idle timeout of the backend's workers, in seconds
+ *
+ * Since: 1.0
+ */
+guint
+pmap_backend_get_idle_timeout (PmapBackend *self)
+{
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  g_return_val_if_fail (PMAP_IS_BACKEND (self), 0);
+
+  return priv->idle_timeout;
+}
+
+/**
+ * pmap_backend_set_idle_timeout:
+ * @self: a backend
+ * @seconds: how long idle workers wait before they exit
+ *
+ * Sets [property@Pmap.Backend:idle-timeout].
+ *
+ * Since: 1.0
+ */
+void
+pmap_backend_set_idle_timeout (PmapBackend *self,
+                               guint        seconds)
+{
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  g_return_if_fail (PMAP_IS_BACKEND (self));
+  g_return_if_fail (seconds <= G_MAXUINT / 1000);
+
+  if (priv->idle_timeout == seconds)
+    return;
+
+  priv->idle_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDLE_TIMEOUT]);
 }

@@ -55,5 +55,10 @@ void         pmap_backend_submit   (PmapBackend  *self,
                                     PmapJob      *job);
 PMAP_AVAILABLE_IN_1_0
 void         pmap_backend_shutdown (PmapBackend  *self);
+PMAP_AVAILABLE_IN_1_0
+guint        pmap_backend_get_idle_timeout (PmapBackend *self);
+PMAP_AVAILABLE_IN_1_0
+void         pmap_backend_set_idle_timeout (PmapBackend *self,
+                                            guint        seconds);
 
 G_END_DECLS

@@ -21,7 +21,6 @@
 #include "pmap-worker-pool-private.h"
 #include "pmap-worker-private.h"
 
-#define DEFAULT_IDLE_TIMEOUT_MS (300 * 1000)
 
 struct _PmapProcessesBackend
 {
@@ -29,7 +28,6 @@ struct _PmapProcessesBackend
 
   GMutex       mutex;
   GThreadPool *runners;
-  guint        idle_timeout_ms;
 };
 
 G_DEFINE_FINAL_TYPE (PmapProcessesBackend, pmap_processes_backend, PMAP_TYPE_BACKEND)
@@ -369,7 +367,7 @@ pmap_processes_backend_submit (PmapBackend *backend,
       Runner *runner = g_new0 (Runner, 1);
 
       runner->job = g_object_ref (job);
-      runner->idle_timeout_ms = self->idle_timeout_ms;
+      runner->idle_timeout_ms = pmap_backend_get_idle_timeout (backend) * 1000;
       g_thread_pool_push (self->runners, runner, NULL);
     }
 
@@ -411,7 +409,6 @@ static void
 pmap_processes_backend_init (PmapProcessesBackend *self)
 {
   g_mutex_init (&self->mutex);
-  self->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 }
 
 PmapBackend *

@@ -347,6 +347,21 @@ quit_worker (PmapWorker *worker)
   worker_free (worker);
 }
 
+/* The idle worker that must leave first: workers of backends with other
+ * idle timeouts may share the pool. Under the lock. */
+static GList *
+find_first_to_expire (void)
+{
+  GList *first = NULL;
+
+  for (GList *l = idle_workers.head; l != NULL; l = l->next)
+    if (first == NULL ||
+        ((PmapWorker *) l->data)->idle_deadline < ((PmapWorker *) first->data)->idle_deadline)
+      first = l;
+
+  return first;
+}
+
 static gpointer
 reap_idle_workers (gpointer data)
 {
@@ -354,17 +369,18 @@ reap_idle_workers (gpointer data)
 
   for (;;)
     {
-      PmapWorker *oldest = g_queue_peek_tail (&idle_workers);
+      GList *first = find_first_to_expire ();
+      PmapWorker *worker = first ? first->data : NULL;
 
-      if (oldest == NULL)
+      if (worker == NULL)
         g_cond_wait (&pool_cond, &pool_mutex);
-      else if (g_get_monotonic_time () < oldest->idle_deadline)
-        g_cond_wait_until (&pool_cond, &pool_mutex, oldest->idle_deadline);
+      else if (g_get_monotonic_time () < worker->idle_deadline)
+        g_cond_wait_until (&pool_cond, &pool_mutex, worker->idle_deadline);
       else
         {
-          g_queue_pop_tail (&idle_workers);
+          g_queue_delete_link (&idle_workers, first);
           g_mutex_unlock (&pool_mutex);
-          quit_worker (oldest);
+          quit_worker (worker);
           g_mutex_lock (&pool_mutex);
         }
     }
@@ -378,8 +394,8 @@ pmap_worker_pool_release (PmapWorker *worker,
 {
   worker->idle_deadline = g_get_monotonic_time () + (gint64) idle_timeout_ms * 1000;
 
-  /* Most recently used first, so that the tail is the one to expire first
-   * and the next map reuses a warm worker. */
+  /* Most recently used first, so that the next map reuses a warm
+   * worker. */
   g_mutex_lock (&pool_mutex);
   g_queue_push_head (&idle_workers, worker);
   if (reaper == NULL)

@@ -325,6 +325,29 @@ run_batch (Worker   *worker,
   return TRUE;
 }
 
+/* How often a worker checks that its parent is alive. */
+#define PARENT_CHECK_INTERVAL_US (100 * 1000)
+
+/* A worker busy with a long task would notice its parent's death only when
+ * it answers; this thread notices within PARENT_CHECK_INTERVAL_US, when the
+ * worker is handed to another parent. Not PR_SET_PDEATHSIG: it fires when
+ * the thread that started the worker ends, and the parent's threads come
+ * and go while its workers stay. */
+static gpointer
+watch_parent (gpointer data)
+{
+  pid_t parent = GPOINTER_TO_INT (data);
+
+  for (;;)
+    {
+      g_usleep (PARENT_CHECK_INTERVAL_US);
+      if (getppid () != parent)
+        _exit (EXIT_FAILURE);
+    }
+
+  return NULL;
+}
+
 /* Serves the parent on @fd until it says to quit or closes the channel.
  * Returns the process's exit status. */
 int
@@ -336,6 +359,9 @@ pmap_worker_serve (int   fd,
                     0, 0 };
   g_autoptr(GError) error = NULL;
   int status = EXIT_SUCCESS;
+
+  g_thread_unref (g_thread_new ("pmap-parent-watch", watch_parent,
+                                GINT_TO_POINTER (getppid ())));
 
   if (!pmap_channel_send (worker.channel, PMAP_MESSAGE_HELLO,
                           g_variant_new ("(ux)", PMAP_PROTOCOL_VERSION,

@@ -1021,6 +1021,140 @@ test_refuses_unknown_code (void)
   g_assert_nonnull (strstr (error->message, "register a native function by name"));
 }
 
+static GVariant *
+report_pid (GVariant  *input,
+            gpointer   user_data,
+            GError   **error)
+{
+  return g_variant_new_int64 (getpid ());
+}
+
+static GVariant *
+sleep_a_minute (GVariant  *input,
+                gpointer   user_data,
+                GError   **error)
+{
+  g_usleep (60 * G_USEC_PER_SEC);
+  return g_variant_new_int64 (0);
+}
+
+/* Workers that a map gives back leave once idle for the backend's
+ * idle-timeout. */
+static void
+test_idle_timeout (void)
+{
+  TestResources resources = { 0 };
+  g_autoptr(PmapExecutor) executor = NULL;
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, 2);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+  PmapBackend *backend;
+
+  test_resources_snapshot (&resources);
+
+  executor = test_processes_executor_new (2, 1);
+  backend = pmap_executor_get_backend (executor);
+  g_assert_cmpuint (pmap_backend_get_idle_timeout (backend), ==, 300);
+  pmap_backend_set_idle_timeout (backend, 1);
+  g_assert_cmpuint (pmap_backend_get_idle_timeout (backend), ==, 1);
+
+  results = map (executor, items, report_pid, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_list_children ()->len, >=, 1);
+
+  /* Gone after a second, well before the default five minutes. */
+  g_assert_cmpuint (test_wait_for_n_children (0, 20), ==, 0);
+
+  test_resources_assert_released (&resources);
+}
+
+/* The program that test_orphans() kills: it prints its workers' pids, then
+ * blocks in a map of long tasks. */
+static int
+run_orphaning_parent (void)
+{
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, 2);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+
+  results = map (executor, items, sleep_a_minute, &error);
+  return 1;
+}
+
+static gboolean
+process_is_gone (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *state;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+
+  /* A zombie waits for its new parent; it runs no more. */
+  state = strrchr (stat, ')');
+  return state != NULL && state[1] == ' ' && state[2] == 'Z';
+}
+
+/* Workers busy with long tasks do not outlive a parent that is killed. */
+static void
+test_orphans (void)
+{
+  g_autoptr(GSubprocess) parent = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) workers = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  gint64 deadline;
+
+  parent = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, self, "--orphan-workers", NULL);
+  g_assert_no_error (error);
+
+  /* Its two workers, once they run their tasks. */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (workers->len < 2 && g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+      const char *name;
+
+      g_array_set_size (workers, 0);
+      while ((name = g_dir_read_name (proc)) != NULL)
+        {
+          g_autofree char *path = g_strdup_printf ("/proc/%s/stat", name);
+          g_autofree char *stat = NULL;
+          const char *end;
+          int ppid;
+
+          if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
+            continue;
+          end = strrchr (stat, ')');
+          if (end != NULL && sscanf (end + 2, "%*c %d", &ppid) == 1 &&
+              ppid == atoi (g_subprocess_get_identifier (parent)))
+            {
+              int pid = atoi (name);
+
+              g_array_append_val (workers, pid);
+            }
+        }
+      g_usleep (50 * 1000);
+    }
+  g_assert_cmpuint (workers->len, ==, 2);
+  g_usleep (300 * 1000);
+
+  g_subprocess_force_exit (parent);
+  g_assert_true (g_subprocess_wait (parent, NULL, NULL));
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  for (guint i = 0; i < workers->len; i++)
+    {
+      int pid = g_array_index (workers, int, i);
+
+      while (!process_is_gone (pid) && g_get_monotonic_time () < deadline)
+        g_usleep (20 * 1000);
+      g_assert_true (process_is_gone (pid));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1032,6 +1166,9 @@ main (int   argc,
   /* The workers that crash on purpose leave no core files behind; they
    * inherit this. */
   setrlimit (RLIMIT_CORE, &no_core);
+
+  if (argc == 2 && g_str_equal (argv[1], "--orphan-workers"))
+    return run_orphaning_parent ();
 
   test_init (&argc, &argv);
 
@@ -1048,6 +1185,8 @@ main (int   argc,
       g_test_add_data_func (path, &deaths[i], test_crash);
     }
   g_test_add_func ("/Pmap/Processes/pool-reuse", test_pool_reuse);
+  g_test_add_func ("/Pmap/Processes/idle-timeout", test_idle_timeout);
+  g_test_add_func ("/Pmap/Processes/orphans", test_orphans);
   g_test_add_func ("/Pmap/Processes/parallel", test_parallel);
   g_test_add_func ("/Pmap/Processes/cancel", test_cancel_kills_busy_workers);
   g_test_add_func ("/Pmap/Processes/cancel-async", test_assert_cancel_kills_busy_workers);

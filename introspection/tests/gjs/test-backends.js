@@ -202,4 +202,15 @@ test('a JS backend that runs batches from the main loop', async () => {
     assertEqual(progress[progress.length - 1], [95, 95]);
 });
 
+test('idle-timeout is a property of every backend, 300 seconds by default', () => {
+    const backend = Pmap.Backend.create('processes');
+    assertEqual(backend.get_idle_timeout(), 300);
+    let notified = 0;
+    backend.connect('notify::idle-timeout', () => notified++);
+    backend.idle_timeout = 7;
+    backend.set_idle_timeout(7);
+    assertEqual(backend.get_idle_timeout(), 7);
+    assertEqual(notified, 1);
+});
+
 run();

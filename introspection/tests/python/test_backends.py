@@ -175,3 +175,21 @@ def test_python_backend_on_threads_async(executor, test_module):
 
     assert unpack(outcome.get()) == [v * v for v in range(3000)]
     assert len(backend.threads) == 3
+
+
+def test_idle_timeout_property():
+    backend = Pmap.Backend.create('processes')
+    assert backend.get_idle_timeout() == 300
+    assert backend.props.idle_timeout == 300
+
+    notified = []
+    backend.connect('notify::idle-timeout', lambda *args: notified.append(True))
+    backend.set_idle_timeout(5)
+    backend.set_idle_timeout(5)
+    assert backend.props.idle_timeout == 5
+    assert notified == [True]
+
+    # Backends that keep no workers keep the setting all the same.
+    threads = Pmap.Backend.create('threads')
+    threads.props.idle_timeout = 0
+    assert threads.get_idle_timeout() == 0
