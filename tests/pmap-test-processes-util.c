@@ -42,9 +42,15 @@ parent_of (const char *pid)
 GArray *
 test_list_children (void)
 {
+  return test_list_children_of (getpid ());
+}
+
+/* The processes whose parent is @parent, sorted, zombies included. */
+GArray *
+test_list_children_of (int parent)
+{
   GArray *children = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  int self = getpid ();
   const char *name;
 
   g_assert_nonnull (proc);
@@ -55,7 +61,7 @@ test_list_children (void)
 
       if (!g_ascii_string_to_unsigned (name, 10, 1, G_MAXINT, &pid, NULL))
         continue;
-      if (parent_of (name) == self)
+      if (parent_of (name) == parent)
         {
           int child = pid;
 

@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 
 /* The pids of this process's children, zombies included, sorted. */
 GArray       *test_list_children        (void);
+GArray       *test_list_children_of     (int parent);
 /* The open file descriptors of this process, each with what it points to,
  * as one line per descriptor. */
 char         *test_describe_fds         (void);

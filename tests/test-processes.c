@@ -1103,7 +1103,7 @@ test_orphans (void)
 {
   g_autoptr(GSubprocess) parent = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) workers = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) workers = NULL;
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   gint64 deadline;
 
@@ -1112,32 +1112,13 @@ test_orphans (void)
 
   /* Its two workers, once they run their tasks. */
   deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  while (workers->len < 2 && g_get_monotonic_time () < deadline)
+  do
     {
-      g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-      const char *name;
-
-      g_array_set_size (workers, 0);
-      while ((name = g_dir_read_name (proc)) != NULL)
-        {
-          g_autofree char *path = g_strdup_printf ("/proc/%s/stat", name);
-          g_autofree char *stat = NULL;
-          const char *end;
-          int ppid;
-
-          if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
-            continue;
-          end = strrchr (stat, ')');
-          if (end != NULL && sscanf (end + 2, "%*c %d", &ppid) == 1 &&
-              ppid == atoi (g_subprocess_get_identifier (parent)))
-            {
-              int pid = atoi (name);
-
-              g_array_append_val (workers, pid);
-            }
-        }
+      g_clear_pointer (&workers, g_array_unref);
+      workers = test_list_children_of (atoi (g_subprocess_get_identifier (parent)));
       g_usleep (50 * 1000);
     }
+  while (workers->len < 2 && g_get_monotonic_time () < deadline);
   g_assert_cmpuint (workers->len, ==, 2);
   g_usleep (300 * 1000);
 
