@@ -1048,6 +1048,7 @@ test_idle_timeout (void)
   g_autoptr(GPtrArray) items = test_int64_items_new (0, 2);
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) children = NULL;
   PmapBackend *backend;
 
   test_resources_snapshot (&resources);
@@ -1060,7 +1061,8 @@ test_idle_timeout (void)
 
   results = map (executor, items, report_pid, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (test_list_children ()->len, >=, 1);
+  children = test_list_children ();
+  g_assert_cmpuint (children->len, >=, 1);
 
   /* Gone after a second, well before the default five minutes. */
   g_assert_cmpuint (test_wait_for_n_children (0, 20), ==, 0);
