@@ -41,7 +41,8 @@ job_is_stopping (gpointer job)
 }
 
 /* Returns NULL with @error set, and the failing task in @failed, when the
- * serializer cannot encode an input. */
+ * serializer cannot encode an input, or has no name for workers to find it
+ * by. */
 static GVariant *
 batch_message (PmapJob   *job,
                GVariant  *ref,
@@ -51,31 +52,47 @@ batch_message (PmapJob   *job,
                GError   **error)
 {
   PmapSerializer *serializer = pmap_job_get_serializer (job);
+  const char *name = pmap_serializer_get_name (serializer);
   gboolean encode = !pmap_serializer_passes_values_through (serializer);
   g_autoptr(GPtrArray) inputs = g_ptr_array_new_full (n_tasks, (GDestroyNotify) g_variant_unref);
+
+  if (name == NULL)
+    {
+      *failed = first;
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
+                   "The serializer, a %s, has no name, by which worker "
+                   "processes would find it; set its “name” property",
+                   G_OBJECT_TYPE_NAME (serializer));
+      return NULL;
+    }
 
   for (guint i = 0; i < n_tasks; i++)
     {
       GVariant *input = pmap_job_get_input (job, first + i);
       g_autoptr(GVariant) encoded = NULL;
+      g_autoptr(GError) encode_error = NULL;
 
-      encoded = encode ? pmap_serializer_encode (serializer, input, error)
-                       : g_variant_ref (input);
+      if (!encode)
+        encoded = g_variant_ref (input);
+      else if ((encoded = pmap_serializer_encode (serializer, input, &encode_error)) != NULL)
+        g_variant_take_ref (encoded);
+
       if (encoded == NULL)
         {
           *failed = first + i;
-          g_prefix_error (error, "Input %u (of type %s) cannot travel with the "
-                          "“%s” serializer: ", first + i,
-                          g_variant_get_type_string (input),
-                          pmap_serializer_get_name (serializer));
+          g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+                       "Input %u (of type %s) cannot travel with the “%s” "
+                       "serializer: %s", first + i,
+                       g_variant_get_type_string (input), name,
+                       encode_error != NULL ? encode_error->message :
+                       "its encode() returned nothing and set no error");
           return NULL;
         }
 
       g_ptr_array_add (inputs, g_variant_ref_sink (g_variant_new_variant (encoded)));
     }
 
-  return g_variant_new ("(@(sv)su@av)", ref,
-                        pmap_serializer_get_name (serializer), first,
+  return g_variant_new ("(@(sv)su@av)", ref, name, first,
                         g_variant_new_array (G_VARIANT_TYPE_VARIANT,
                                              (GVariant **) inputs->pdata,
                                              n_tasks));
@@ -100,6 +117,11 @@ return_value (PmapJob  *job,
   decoded = pmap_serializer_decode (serializer, value, &error);
   if (decoded == NULL)
     {
+      if (error == NULL)
+        error = g_error_new (PMAP_ERROR, PMAP_ERROR_FAILED,
+                             "the “%s” serializer's decode() returned nothing "
+                             "and set no error",
+                             pmap_serializer_get_name (serializer));
       pmap_job_return_error (job, index, error);
       return FALSE;
     }
@@ -216,7 +238,13 @@ run_remote_batch (PmapJob    *job,
 
         g_variant_get (body, "(uv)", NULL, &value);
         if (!return_value (job, index, value))
-          break;
+          {
+            /* The worker may still be running the rest of the batch,
+             * whose answers nobody will read. */
+            healthy = FALSE;
+            g_free (pmap_worker_discard (worker, TRUE));
+            break;
+          }
         n_done++;
       }
     }
