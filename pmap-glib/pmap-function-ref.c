@@ -130,19 +130,10 @@ address_ref_new (PmapCallable  *callable,
 {
   g_auto(ObjectLookup) lookup = { .address = (guintptr) pmap_callable_get_func (callable) };
 
-  if (pmap_callable_get_user_data (callable) != NULL)
-    {
-      g_set_error_literal (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
-                           "The function (argument “func”) comes with user "
-                           "data, a pointer that means nothing in a worker "
-                           "process; pass what it points to in the inputs, "
-                           "register the function by name, or use the "
-                           "“threads” backend");
-      return NULL;
-    }
-
   dl_iterate_phdr (lookup_object, &lookup);
 
+  /* Before the user data, which a function of Python or JavaScript
+   * always has without its author knowing. */
   if (!lookup.found)
     {
       g_set_error_literal (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
@@ -151,6 +142,17 @@ address_ref_new (PmapCallable  *callable,
                            "JavaScript, say), so it cannot travel to a worker "
                            "process; register a native function by name, or "
                            "use the “threads” backend");
+      return NULL;
+    }
+
+  if (pmap_callable_get_user_data (callable) != NULL)
+    {
+      g_set_error_literal (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+                           "The function (argument “func”) comes with user "
+                           "data, a pointer that means nothing in a worker "
+                           "process; pass what it points to in the inputs, "
+                           "register the function by name, or use the "
+                           "“threads” backend");
       return NULL;
     }
 
