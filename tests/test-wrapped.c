@@ -572,6 +572,7 @@ static void
 test_preconditions (void)
 {
   g_autoptr(PmapExecutor) executor = pmap_executor_new ();
+  g_autoptr(PmapWrapped) without_func = g_object_new (PMAP_TYPE_WRAPPED, NULL);
   g_autoptr(GPtrArray) items = test_items_new (2);
   GVariant **inputs = (GVariant **) items->pdata;
   TestAsync state;
@@ -599,6 +600,18 @@ test_preconditions (void)
   g_test_expect_message ("Pmap", G_LOG_LEVEL_CRITICAL,
                          "pmap_executor_map_wrapped_async: assertion 'PMAP_IS_WRAPPED (wrapped)' failed");
   pmap_executor_map_wrapped_async (executor, NULL, inputs, 2, NULL, test_async_ready, &state);
+  g_test_assert_expected_messages ();
+
+  /* A wrapper made with g_object_new(), as bindings allow, has no
+   * function to call. */
+  g_test_expect_message ("Pmap", G_LOG_LEVEL_CRITICAL,
+                         "pmap_executor_map_wrapped: assertion 'pmap_wrapped_get_callable (wrapped) != NULL' failed");
+  g_assert_null (pmap_executor_map_wrapped (executor, without_func, inputs, 2, NULL, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Pmap", G_LOG_LEVEL_CRITICAL,
+                         "pmap_executor_map_wrapped_async: assertion 'pmap_wrapped_get_callable (wrapped) != NULL' failed");
+  pmap_executor_map_wrapped_async (executor, without_func, inputs, 2, NULL, test_async_ready, &state);
   g_test_assert_expected_messages ();
 
   /* The result of a plain map is not one of map_wrapped_async(). */
