@@ -130,14 +130,16 @@ return_value (PmapJob  *job,
   return TRUE;
 }
 
-/* Sends a batch and stores the answers. Returns FALSE when the worker can
- * no longer be used; it is then discarded. */
+/* Sends a batch and stores the answers, counting those that are values in
+ * @n_done; the caller ends the batch. Returns FALSE when the worker can no
+ * longer be used; it is then discarded. */
 static gboolean
 run_remote_batch (PmapJob    *job,
                   PmapWorker *worker,
                   GVariant   *ref,
                   guint       first,
-                  guint       n_tasks)
+                  guint       n_tasks,
+                  guint      *n_done_out)
 {
   g_autoptr(GError) error = NULL;
   GVariant *batch;
@@ -149,7 +151,7 @@ run_remote_batch (PmapJob    *job,
   if (batch == NULL)
     {
       pmap_job_return_error (job, failed, g_steal_pointer (&error));
-      pmap_job_end_batch (job, 0);
+      *n_done_out = 0;
       return TRUE;
     }
 
@@ -161,7 +163,7 @@ run_remote_batch (PmapJob    *job,
       if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE))
         {
           pmap_job_return_error (job, first, g_steal_pointer (&error));
-          pmap_job_end_batch (job, 0);
+          *n_done_out = 0;
           return TRUE;
         }
       g_clear_error (&error);
@@ -249,7 +251,7 @@ run_remote_batch (PmapJob    *job,
       }
     }
 
-  pmap_job_end_batch (job, n_done);
+  *n_done_out = n_done;
   return healthy;
 }
 
@@ -269,11 +271,13 @@ run_job (gpointer data,
   PmapJob *job = runner->job;
   PmapWorker *worker = NULL;
   g_autoptr(GVariant) ref = NULL;
-  guint first, n_tasks;
+  guint first, n_tasks, first_next, n_tasks_next;
+  gboolean claimed = pmap_job_claim (job, &first, &n_tasks);
 
-  while (pmap_job_claim (job, &first, &n_tasks))
+  while (claimed)
     {
       GError *error = NULL;
+      guint n_done = 0;
 
       if (ref == NULL)
         {
@@ -292,8 +296,24 @@ run_job (gpointer data,
           break;
         }
 
-      if (!run_remote_batch (job, worker, ref, first, n_tasks))
+      if (!run_remote_batch (job, worker, ref, first, n_tasks, &n_done))
         worker = NULL;
+
+      /* The job completes, and its map returns, when its last batch ends:
+       * a worker must be back in the pool by then, or a shutdown right
+       * after the map would miss it, and the next map would start another
+       * worker beside it. So the next batch is claimed, and an idle worker
+       * released, before this batch ends. */
+      claimed = pmap_job_claim (job, &first_next, &n_tasks_next);
+      if (!claimed && worker != NULL)
+        {
+          pmap_worker_pool_release (worker, runner->idle_timeout_ms);
+          worker = NULL;
+        }
+      pmap_job_end_batch (job, n_done);
+
+      first = first_next;
+      n_tasks = n_tasks_next;
     }
 
   if (worker != NULL)
