@@ -924,19 +924,6 @@ test_preconditions (void)
   g_assert_cmpstr (pmap_serializer_get_name (pmap_executor_get_serializer (executor)), ==, "general");
 }
 
-/* meson names the pmap-worker helper; a test run by hand finds it in the
- * build tree. */
-static void
-use_built_worker (void)
-{
-  g_autofree char *path = NULL;
-
-  if (g_getenv ("PMAP_WORKER_PATH") != NULL)
-    return;
-  path = g_test_build_filename (G_TEST_BUILT, "..", "pmap-glib", "pmap-worker", NULL);
-  g_setenv ("PMAP_WORKER_PATH", path, TRUE);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -952,7 +939,13 @@ main (int   argc,
 
   g_unsetenv ("PMAP_SERIALIZER");
   test_init (&argc, &argv);
-  use_built_worker ();
+  /* meson names the pmap-worker helper; a test run by hand finds it in
+   * the build tree. */
+  if (g_getenv ("PMAP_WORKER_PATH") == NULL)
+    {
+      g_autofree char *worker = g_test_build_filename (G_TEST_BUILT, "..", "pmap-glib", "pmap-worker", NULL);
+      g_setenv ("PMAP_WORKER_PATH", worker, TRUE);
+    }
 
   if (TEST_HOSTS_WORKERS)
     {

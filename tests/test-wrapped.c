@@ -1,7 +1,8 @@
 /* test-wrapped.c: PmapWrapped, and what every map entry point promises:
  * inputs sunk even when the map fails early, no progress from a map
- * inside a task, a failed job from a backend without submit(), and
- * pmap_backend_shutdown() and pmap_host_workers() where they do nothing
+ * inside a task, a failed job from a backend without submit();
+ * pmap_backend_shutdown() with and without worker processes, and
+ * pmap_host_workers() where it has nothing to do
  *
  * Built twice, as test-serializer.c is: with TEST_HOSTS_WORKERS 1, the
  * program is its own workers' program, and runs the tests that send its
@@ -529,6 +530,81 @@ test_shutdown_without_workers (void)
   pmap_backend_shutdown (lazy);
 }
 
+/* The pmap-worker helpers that this process started, running. */
+static guint
+count_worker_processes (void)
+{
+  g_autoptr(GDir) tasks = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *task;
+  guint n_workers = 0;
+
+  g_assert_nonnull (tasks);
+  while ((task = g_dir_read_name (tasks)) != NULL)
+    {
+      g_autofree char *children_path = g_strdup_printf ("/proc/self/task/%s/children", task);
+      g_autofree char *children = NULL;
+      g_auto(GStrv) pids = NULL;
+
+      if (!g_file_get_contents (children_path, &children, NULL, NULL))
+        continue;
+
+      pids = g_strsplit (g_strstrip (children), " ", -1);
+      for (guint i = 0; pids[i] != NULL; i++)
+        {
+          g_autofree char *cmdline_path = g_strdup_printf ("/proc/%s/cmdline", pids[i]);
+          g_autofree char *cmdline = NULL;
+          g_autofree char *program = NULL;
+
+          if (pids[i][0] == '\0' ||
+              !g_file_get_contents (cmdline_path, &cmdline, NULL, NULL))
+            continue;
+          /* The first of the NUL-separated arguments. */
+          program = g_path_get_basename (cmdline);
+          if (g_str_equal (program, "pmap-worker"))
+            n_workers++;
+        }
+    }
+
+  return n_workers;
+}
+
+/* A map that has returned, blocking or not, has handed its worker
+ * processes back, idle: pmap_backend_shutdown() right after it stops them
+ * all, and the next map starts new ones. */
+static void
+test_shutdown_after_map (void)
+{
+  g_autoptr(PmapExecutor) executor = executor_new_with ("processes", "general");
+  PmapBackend *backend = pmap_executor_get_backend (executor);
+
+  test_load_module ();
+  for (guint round = 0; round < 20; round++)
+    {
+      g_autoptr(GPtrArray) items = test_items_new (50);
+      g_autoptr(GPtrArray) results = NULL;
+      g_autoptr(GError) error = NULL;
+      TestAsync state;
+
+      test_async_init (&state);
+      if (round % 2 == 0)
+        results = pmap_executor_map_by_name (executor, "test.square", (GVariant **) items->pdata,
+                                             items->len, NULL, &error);
+      else
+        {
+          pmap_executor_map_by_name_async (executor, "test.square", (GVariant **) items->pdata,
+                                           items->len, NULL, test_async_ready, &state);
+          results = pmap_executor_map_by_name_finish (executor, test_async_wait (&state), &error);
+        }
+      g_assert_no_error (error);
+      test_assert_squares (results, 50);
+      g_assert_cmpuint (count_worker_processes (), >=, 1);
+
+      pmap_backend_shutdown (backend);
+      g_assert_cmpuint (count_worker_processes (), ==, 0);
+      test_async_clear (&state);
+    }
+}
+
 /* In a process that the user started, pmap_host_workers() only records
  * that the program may be run again as its workers, and returns, as often
  * as it is called. */
@@ -740,6 +816,13 @@ main (int   argc,
 
   g_unsetenv ("PMAP_SERIALIZER");
   test_init (&argc, &argv);
+  /* meson names the pmap-worker helper; a test run by hand finds it in
+   * the build tree. */
+  if (g_getenv ("PMAP_WORKER_PATH") == NULL)
+    {
+      g_autofree char *worker = g_test_build_filename (G_TEST_BUILT, "..", "pmap-glib", "pmap-worker", NULL);
+      g_setenv ("PMAP_WORKER_PATH", worker, TRUE);
+    }
 
   if (TEST_HOSTS_WORKERS)
     {
@@ -769,6 +852,7 @@ main (int   argc,
   g_test_add_data_func ("/Pmap/MapEntry/no-progress-inside-task-async", GINT_TO_POINTER (TRUE), test_no_progress_inside_task);
   g_test_add_func ("/Pmap/MapEntry/backend-without-submit", test_backend_without_submit);
   g_test_add_func ("/Pmap/MapEntry/shutdown-without-workers", test_shutdown_without_workers);
+  g_test_add_func ("/Pmap/MapEntry/shutdown-after-map", test_shutdown_after_map);
   g_test_add_func ("/Pmap/MapEntry/host-workers/returns", test_host_workers_returns);
   g_test_add_func ("/Pmap/MapEntry/host-workers/bad-channel", test_host_workers_bad_channel);
 
