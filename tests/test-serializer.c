@@ -172,27 +172,6 @@ plus_offset (gint64 x)
   return x + ADD_OFFSET;
 }
 
-/* Results (expected (i), pid), all from processes other than this one. */
-static void
-assert_remote_results (GPtrArray *results,
-                       guint      n_items,
-                       gint64   (*expected) (gint64 x))
-{
-  g_assert_nonnull (results);
-  g_assert_cmpuint (results->len, ==, n_items);
-
-  for (guint i = 0; i < n_items; i++)
-    {
-      gint64 value;
-      gint32 pid;
-
-      g_variant_get (g_ptr_array_index (results, i), "(xi)", &value, &pid);
-      g_assert_cmpint (value, ==, expected (i));
-      g_assert_cmpint (pid, >, 0);
-      g_assert_cmpint (pid, !=, getpid ());
-    }
-}
-
 static PmapExecutor *
 executor_new_with (const char     *backend_name,
                    PmapSerializer *serializer)
@@ -613,7 +592,7 @@ test_registered_names (void)
 
   results = map_items_by_name (variant, CUBE_NAME, N_REMOTE_ITEMS, &error);
   g_assert_no_error (error);
-  assert_remote_results (results, N_REMOTE_ITEMS, cube_of);
+  test_assert_remote_results (results, N_REMOTE_ITEMS, cube_of, 2);
   g_clear_pointer (&results, g_ptr_array_unref);
 
   pmap_register_function ("serializer.late", cube, NULL, NULL);
@@ -626,7 +605,7 @@ test_registered_names (void)
 
   results = map_items_by_name (general, "serializer.late", N_REMOTE_ITEMS, &error);
   g_assert_no_error (error);
-  assert_remote_results (results, N_REMOTE_ITEMS, cube_of);
+  test_assert_remote_results (results, N_REMOTE_ITEMS, cube_of, 2);
   g_assert_true (pmap_unregister_function ("serializer.late"));
 }
 
@@ -659,7 +638,7 @@ test_general_by_value (void)
 
   results = map_items (executor, cube, NULL, N_REMOTE_ITEMS, &error);
   g_assert_no_error (error);
-  assert_remote_results (results, N_REMOTE_ITEMS, cube_of);
+  test_assert_remote_results (results, N_REMOTE_ITEMS, cube_of, 2);
 
   refused = map_items (executor, add_offset, &offset, N_REMOTE_ITEMS, &error);
   g_assert_null (refused);
@@ -678,7 +657,7 @@ test_user_data_by_name (gconstpointer data)
 
   results = map_items_by_name (executor, ADD_NAME, N_REMOTE_ITEMS, &error);
   g_assert_no_error (error);
-  assert_remote_results (results, N_REMOTE_ITEMS, plus_offset);
+  test_assert_remote_results (results, N_REMOTE_ITEMS, plus_offset, 2);
 }
 
 /* A name that the program registered without user data: the general
@@ -888,7 +867,7 @@ test_environment_on_processes (void)
 
   results = map_items_by_name (executor, CUBE_NAME, N_REMOTE_ITEMS, &error);
   g_assert_no_error (error);
-  assert_remote_results (results, N_REMOTE_ITEMS, cube_of);
+  test_assert_remote_results (results, N_REMOTE_ITEMS, cube_of, 2);
 }
 
 /* Programming errors: a critical, and the call does nothing. */
@@ -937,15 +916,7 @@ main (int   argc,
   if (TEST_HOSTS_WORKERS)
     pmap_host_workers ();
 
-  g_unsetenv ("PMAP_SERIALIZER");
   test_init (&argc, &argv);
-  /* meson names the pmap-worker helper; a test run by hand finds it in
-   * the build tree. */
-  if (g_getenv ("PMAP_WORKER_PATH") == NULL)
-    {
-      g_autofree char *worker = g_test_build_filename (G_TEST_BUILT, "..", "pmap-glib", "pmap-worker", NULL);
-      g_setenv ("PMAP_WORKER_PATH", worker, TRUE);
-    }
 
   if (TEST_HOSTS_WORKERS)
     {

@@ -37,30 +37,10 @@ remote_square (GVariant  *input,
   return g_variant_new ("(xi)", x * x, (gint32) getpid ());
 }
 
-/* Squares from worker processes: at most one per job, none of them this
- * one. */
-static void
-assert_squares_from_workers (GPtrArray *results,
-                             guint      n_items)
+static gint64
+square_of (gint64 x)
 {
-  g_autoptr(GHashTable) pids = g_hash_table_new (NULL, NULL);
-
-  g_assert_nonnull (results);
-  g_assert_cmpuint (results->len, ==, n_items);
-
-  for (guint i = 0; i < n_items; i++)
-    {
-      gint64 value;
-      gint32 pid;
-
-      g_variant_get (g_ptr_array_index (results, i), "(xi)", &value, &pid);
-      g_assert_cmpint (value, ==, (gint64) i * i);
-      g_hash_table_add (pids, GINT_TO_POINTER (pid));
-    }
-
-  g_assert_false (g_hash_table_contains (pids, GINT_TO_POINTER (getpid ())));
-  g_assert_cmpuint (g_hash_table_size (pids), >=, 1);
-  g_assert_cmpuint (g_hash_table_size (pids), <=, 2);
+  return x * x;
 }
 
 static PmapExecutor *
@@ -721,7 +701,7 @@ test_remote (gconstpointer data)
       g_autoptr(GPtrArray) results = map_wrapped (executor, wrapped, UNSQUARABLE, async, &error);
 
       g_assert_no_error (error);
-      assert_squares_from_workers (results, UNSQUARABLE);
+      test_assert_remote_results (results, UNSQUARABLE, square_of, 2);
     }
 
   unwrapped = pmap_executor_map (executor, (GVariant **) items->pdata, items->len,
@@ -734,7 +714,7 @@ test_remote (gconstpointer data)
   else
     {
       g_assert_no_error (error);
-      assert_squares_from_workers (unwrapped, UNSQUARABLE);
+      test_assert_remote_results (unwrapped, UNSQUARABLE, square_of, 2);
     }
 }
 
@@ -814,15 +794,7 @@ main (int   argc,
   if (TEST_HOSTS_WORKERS)
     pmap_host_workers ();
 
-  g_unsetenv ("PMAP_SERIALIZER");
   test_init (&argc, &argv);
-  /* meson names the pmap-worker helper; a test run by hand finds it in
-   * the build tree. */
-  if (g_getenv ("PMAP_WORKER_PATH") == NULL)
-    {
-      g_autofree char *worker = g_test_build_filename (G_TEST_BUILT, "..", "pmap-glib", "pmap-worker", NULL);
-      g_setenv ("PMAP_WORKER_PATH", worker, TRUE);
-    }
 
   if (TEST_HOSTS_WORKERS)
     {
