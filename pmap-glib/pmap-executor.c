@@ -957,6 +957,8 @@ pmap_executor_map_wrapped (PmapExecutor  *self,
 
   g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
   g_return_val_if_fail (PMAP_IS_WRAPPED (wrapped), NULL);
+  /* Made with g_object_new() rather than pmap_wrapped_new(). */
+  g_return_val_if_fail (pmap_wrapped_get_callable (wrapped) != NULL, NULL);
   g_return_val_if_fail (items != NULL || n_items == 0, NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -996,6 +998,7 @@ pmap_executor_map_wrapped_async (PmapExecutor        *self,
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
   g_return_if_fail (PMAP_IS_WRAPPED (wrapped));
+  g_return_if_fail (pmap_wrapped_get_callable (wrapped) != NULL);
   g_return_if_fail (items != NULL || n_items == 0);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 

@@ -132,6 +132,8 @@ address_ref_new (PmapCallable  *callable,
 
   dl_iterate_phdr (lookup_object, &lookup);
 
+  /* Before the user data, which a function of Python or JavaScript
+   * always has without its author knowing. */
   if (!lookup.found)
     {
       g_set_error_literal (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,

@@ -49,31 +49,47 @@ batch_message (PmapJob   *job,
                GError   **error)
 {
   PmapSerializer *serializer = pmap_job_get_serializer (job);
+  const char *name = pmap_serializer_get_name (serializer);
   gboolean encode = !pmap_serializer_passes_values_through (serializer);
   g_autoptr(GPtrArray) inputs = g_ptr_array_new_full (n_tasks, (GDestroyNotify) g_variant_unref);
+
+  if (name == NULL)
+    {
+      *failed = first;
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
+                   "The serializer, a %s, has no name, by which worker "
+                   "processes would find it; set its “name” property",
+                   G_OBJECT_TYPE_NAME (serializer));
+      return NULL;
+    }
 
   for (guint i = 0; i < n_tasks; i++)
     {
       GVariant *input = pmap_job_get_input (job, first + i);
       g_autoptr(GVariant) encoded = NULL;
+      g_autoptr(GError) encode_error = NULL;
 
-      encoded = encode ? pmap_serializer_encode (serializer, input, error)
-                       : g_variant_ref (input);
+      if (!encode)
+        encoded = g_variant_ref (input);
+      else if ((encoded = pmap_serializer_encode (serializer, input, &encode_error)) != NULL)
+        g_variant_take_ref (encoded);
+
       if (encoded == NULL)
         {
           *failed = first + i;
-          g_prefix_error (error, "Input %u (of type %s) cannot travel with the "
-                          "“%s” serializer: ", first + i,
-                          g_variant_get_type_string (input),
-                          pmap_serializer_get_name (serializer));
+          g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+                       "Input %u (of type %s) cannot travel with the “%s” "
+                       "serializer: %s", first + i,
+                       g_variant_get_type_string (input), name,
+                       encode_error != NULL ? encode_error->message :
+                       "its encode() returned nothing and set no error");
           return NULL;
         }
 
       g_ptr_array_add (inputs, g_steal_pointer (&encoded));
     }
 
-  return g_variant_new ("(@(sv)suv)", ref,
-                        pmap_serializer_get_name (serializer), first,
+  return g_variant_new ("(@(sv)suv)", ref, name, first,
                         pmap_protocol_pack ((GVariant **) inputs->pdata, n_tasks));
 }
 
@@ -96,6 +112,11 @@ return_value (PmapJob  *job,
   decoded = pmap_serializer_decode (serializer, value, &error);
   if (decoded == NULL)
     {
+      if (error == NULL)
+        error = g_error_new (PMAP_ERROR, PMAP_ERROR_FAILED,
+                             "the “%s” serializer's decode() returned nothing "
+                             "and set no error",
+                             pmap_serializer_get_name (serializer));
       pmap_job_return_error (job, index, error);
       return FALSE;
     }
@@ -109,25 +130,15 @@ return_value (PmapJob  *job,
 static gboolean
 run_remote_batch (PmapJob    *job,
                   PmapWorker *worker,
-                  GVariant   *ref,
+                  GVariant   *batch,
                   guint       first,
                   guint       n_tasks,
                   guint      *n_answered)
 {
   g_autoptr(GError) error = NULL;
   PmapChannel *channel;
-  GVariant *batch;
   guint n_done = 0;
-  guint failed = first;
   gboolean healthy = TRUE;
-
-  batch = batch_message (job, ref, first, n_tasks, &failed, &error);
-  if (batch == NULL)
-    {
-      pmap_job_return_error (job, failed, g_steal_pointer (&error));
-      *n_answered = 0;
-      return TRUE;
-    }
 
   channel = pmap_worker_get_channel (worker);
   if (!pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
@@ -269,26 +280,22 @@ typedef struct
 } Runner;
 
 /* Workers re-create the serializer from its name, and C workers know only
- * the built-in ones. */
+ * the built-in ones. A subclass may take a built-in's name: it then runs
+ * its encode() and decode() here, and must turn values into what that
+ * built-in serializer reads in the worker. */
 static gboolean
 check_serializer (PmapSerializer  *serializer,
                   GError         **error)
 {
   const char *name = pmap_serializer_get_name (serializer);
-  g_autoptr(PmapSerializer) builtin = NULL;
+  g_autoptr(PmapSerializer) known = pmap_serializer_create (name, NULL);
 
-  if (name != NULL && G_OBJECT_TYPE (serializer) == PMAP_TYPE_SERIALIZER)
-    builtin = pmap_serializer_create (name, NULL);
-
-  if (builtin == NULL ||
-      pmap_serializer_get_functions_by_value (builtin) !=
-      pmap_serializer_get_functions_by_value (serializer))
+  if (known == NULL)
     {
-      g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
-                   "The serializer %s%s%s (%s) is not one that worker processes "
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
+                   "The serializer “%s” (%s) is not one that worker processes "
                    "know; their serializers are “general” and “variant”",
-                   name ? "“" : "", name ? name : "without a name", name ? "”" : "",
-                   G_OBJECT_TYPE_NAME (serializer));
+                   name, G_OBJECT_TYPE_NAME (serializer));
       return FALSE;
     }
 
@@ -308,7 +315,11 @@ run_job (gpointer data,
   while (pmap_job_claim (job, &first, &n_tasks))
     {
       GError *error = NULL;
+      g_autoptr(GVariant) batch = NULL;
+      guint failed = first;
 
+      /* What can fail here fails without a worker started for nothing:
+       * the function, the inputs, then the serializer's name. */
       if (ref == NULL)
         {
           ref = pmap_function_ref_new (pmap_job_get_callable (job),
@@ -317,17 +328,20 @@ run_job (gpointer data,
           if (ref != NULL)
             g_variant_ref_sink (ref);
         }
-      if (ref != NULL && worker == NULL &&
+      if (ref != NULL &&
+          (batch = batch_message (job, ref, first, n_tasks, &failed, &error)) != NULL)
+        g_variant_ref_sink (batch);
+      if (batch != NULL && worker == NULL &&
           check_serializer (pmap_job_get_serializer (job), &error))
         worker = pmap_worker_pool_acquire (&error);
       if (error != NULL)
         {
-          pmap_job_return_error (job, first, error);
+          pmap_job_return_error (job, failed, error);
           pmap_job_end_batch (job, 0);
           break;
         }
 
-      if (!run_remote_batch (job, worker, ref, first, n_tasks, &n_answered))
+      if (!run_remote_batch (job, worker, batch, first, n_tasks, &n_answered))
         worker = NULL;
 
       /* Back to the pool before the job can complete, when this was the

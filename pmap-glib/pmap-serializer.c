@@ -34,7 +34,12 @@
  *
  * A serializer of one's own subclasses `PmapSerializer` and implements
  * [vfunc@Pmap.Serializer.encode] and [vfunc@Pmap.Serializer.decode]; the
- * base class passes values through unchanged.
+ * base class passes values through unchanged. Worker processes find a
+ * serializer by its [property@Pmap.Serializer:name], and the C workers
+ * know only `general` and `variant`: a subclass with another name is
+ * refused before any worker starts, and one that takes a built-in's name
+ * runs its own encode() and decode() in the calling process and must turn
+ * values into what that built-in reads in the worker.
  *
  * Since: 1.0
  */

@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <unistd.h>
+
 #include "pmap-test-util.h"
 
 void
@@ -253,6 +255,32 @@ test_map_async (PmapExecutor  *executor,
 }
 
 void
+test_assert_remote_results (GPtrArray *results,
+                            guint      n_items,
+                            gint64   (*expected) (gint64 x),
+                            guint      max_workers)
+{
+  g_autoptr(GHashTable) pids = g_hash_table_new (NULL, NULL);
+
+  g_assert_nonnull (results);
+  g_assert_cmpuint (results->len, ==, n_items);
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      gint64 value;
+      gint32 pid;
+
+      g_variant_get (g_ptr_array_index (results, i), "(xi)", &value, &pid);
+      g_assert_cmpint (value, ==, expected (i));
+      g_assert_cmpint (pid, >, 0);
+      g_hash_table_add (pids, GINT_TO_POINTER (pid));
+    }
+
+  g_assert_false (g_hash_table_contains (pids, GINT_TO_POINTER (getpid ())));
+  g_assert_cmpuint (g_hash_table_size (pids), <=, max_workers);
+}
+
+void
 test_assert_task_error (const GError *error,
                         guint         index)
 {
@@ -290,27 +318,29 @@ test_init (int    *argc,
 {
   static const struct {
     const char *variable;
-    const char *basename;
-  } modules[] = {
+    const char *path;  /* from the tests' build folder */
+  } built[] = {
     { "PMAP_TEST_MODULE", "libpmap-test-module.so" },
     { "PMAP_TEST_MODULE_WITHOUT_REGISTER", "libpmap-test-module-without-register.so" },
+    { "PMAP_WORKER_PATH", "../pmap-glib/pmap-worker" },
   };
 
   /* Before any thread starts: the defaults under test come from these. */
   g_unsetenv ("PMAP_N_JOBS");
   g_unsetenv ("PMAP_BACKEND");
+  g_unsetenv ("PMAP_SERIALIZER");
 
   g_test_init (argc, argv, NULL);
 
-  /* meson names the test modules; a test run by hand finds them next to
-   * itself. */
-  for (guint i = 0; i < G_N_ELEMENTS (modules); i++)
+  /* meson names the test modules and the pmap-worker helper; a test run
+   * by hand finds them in the build tree. */
+  for (guint i = 0; i < G_N_ELEMENTS (built); i++)
     {
       g_autofree char *path = NULL;
 
-      if (g_getenv (modules[i].variable) != NULL)
+      if (g_getenv (built[i].variable) != NULL)
         continue;
-      path = g_test_build_filename (G_TEST_BUILT, modules[i].basename, NULL);
-      g_setenv (modules[i].variable, path, TRUE);
+      path = g_test_build_filename (G_TEST_BUILT, built[i].path, NULL);
+      g_setenv (built[i].variable, path, TRUE);
     }
 }

@@ -72,6 +72,14 @@ GPtrArray *test_map_async         (PmapExecutor  *executor,
                                    GCancellable  *cancellable,
                                    GError       **error);
 
+/* Results (@expected (i), pid) of a map on the processes backend: each
+ * from a process other than this one, and from @max_workers processes at
+ * most, one per job. */
+void       test_assert_remote_results (GPtrArray *results,
+                                       guint      n_items,
+                                       gint64   (*expected) (gint64 x),
+                                       guint      max_workers);
+
 /* The error of test_probe_square() failing on input @index. */
 void       test_assert_task_error (const GError  *error,
                                    guint          index);
@@ -116,8 +124,9 @@ GAsyncResult *test_async_wait     (TestAsync    *async);
 const char *test_module_path      (void);
 void        test_load_module      (void);
 
-/* g_test_init(), on an environment without PMAP_N_JOBS or PMAP_BACKEND,
- * with PMAP_TEST_MODULE and PMAP_TEST_MODULE_WITHOUT_REGISTER set. */
+/* g_test_init(), on an environment without PMAP_N_JOBS, PMAP_BACKEND or
+ * PMAP_SERIALIZER, with PMAP_TEST_MODULE, PMAP_TEST_MODULE_WITHOUT_REGISTER
+ * and PMAP_WORKER_PATH set. */
 void        test_init             (int          *argc,
                                    char       ***argv);
 

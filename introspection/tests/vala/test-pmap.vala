@@ -605,6 +605,7 @@ int main (string[] args) {
     Test.add_func ("/Pmap/Vala/load-module", test_load_module);
     Test.add_func ("/Pmap/Vala/backend-create", test_backend_create);
     Test.add_func ("/Pmap/Vala/custom-backend", test_custom_backend);
+    add_serializer_tests ();
 
     return Test.run ();
 }

@@ -60,6 +60,16 @@ Executor = override(Executor)
 __all__.append('Executor')
 
 
+class Wrapped(Pmap.Wrapped):
+    @classmethod
+    def new(cls, func, *user_data):
+        return Pmap.Wrapped.new(_carry_exceptions(func, user_data), None)
+
+
+Wrapped = override(Wrapped)
+__all__.append('Wrapped')
+
+
 @functools.wraps(Pmap.register_function)
 def register_function(name, func, *user_data):
     return Pmap.register_function(name, _carry_exceptions(func, user_data), None)
