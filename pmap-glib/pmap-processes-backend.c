@@ -337,6 +337,10 @@ run_job (gpointer data,
       if (error != NULL)
         {
           pmap_job_return_error (job, failed, error);
+          /* Given back before the map can return, as below. */
+          if (worker != NULL)
+            pmap_worker_pool_release (worker, runner->idle_timeout_ms);
+          worker = NULL;
           pmap_job_end_batch (job, 0);
           break;
         }

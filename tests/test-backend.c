@@ -45,8 +45,10 @@ run_backwards (gpointer data)
     {
       guint *claimed = &g_array_index (batches, guint, 2 * (i - 1));
 
-      pmap_job_run_batch (run->job, claimed[0], claimed[1]);
+      /* Counted first: the last batch completes the map, which may then
+       * return before this thread goes on. */
       g_atomic_int_inc (&run->self->n_batches);
+      pmap_job_run_batch (run->job, claimed[0], claimed[1]);
     }
 
   g_object_unref (run->job);
