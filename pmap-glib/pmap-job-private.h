@@ -36,7 +36,6 @@ gboolean   pmap_job_is_complete     (PmapJob        *self);
 gboolean   pmap_job_wait            (PmapJob        *self,
                                      guint           n_done_seen);
 gboolean      pmap_job_is_stopping   (PmapJob        *self);
-gboolean      pmap_job_has_unclaimed (PmapJob        *self);
 GVariant     *pmap_job_get_input     (PmapJob        *self,
                                       guint           index);
 PmapCallable *pmap_job_get_callable  (PmapJob        *self);

@@ -349,19 +349,6 @@ pmap_job_run_batch (PmapJob *self,
   pmap_job_end_batch (self, n_done);
 }
 
-/* Whether a claim could still get a batch. */
-gboolean
-pmap_job_has_unclaimed (PmapJob *self)
-{
-  gboolean unclaimed;
-
-  g_mutex_lock (&self->mutex);
-  unclaimed = !self->stopped && self->next < self->n_tasks;
-  g_mutex_unlock (&self->mutex);
-
-  return unclaimed;
-}
-
 gboolean
 pmap_job_is_stopping (PmapJob *self)
 {

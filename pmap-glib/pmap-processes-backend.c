@@ -311,12 +311,16 @@ run_job (gpointer data,
   PmapWorker *worker = NULL;
   g_autoptr(GVariant) ref = NULL;
   guint first, n_tasks, n_answered;
+  gboolean claimed = pmap_job_claim (job, &first, &n_tasks);
 
-  while (pmap_job_claim (job, &first, &n_tasks))
+  while (claimed)
     {
       GError *error = NULL;
       g_autoptr(GVariant) batch = NULL;
       guint failed = first;
+      guint next_first, next_n_tasks;
+
+      n_answered = 0;
 
       /* What can fail here fails without a worker started for nothing:
        * the function, the inputs, then the serializer's name. */
@@ -328,39 +332,37 @@ run_job (gpointer data,
           if (ref != NULL)
             g_variant_ref_sink (ref);
         }
-      if (ref != NULL &&
+      if (ref != NULL && !pmap_job_is_stopping (job) &&
           (batch = batch_message (job, ref, first, n_tasks, &failed, &error)) != NULL)
         g_variant_ref_sink (batch);
       if (batch != NULL && worker == NULL &&
           check_serializer (pmap_job_get_serializer (job), &error))
         worker = pmap_worker_pool_acquire (&error);
-      if (error != NULL)
-        {
-          pmap_job_return_error (job, failed, error);
-          /* Given back before the map can return, as below. */
-          if (worker != NULL)
-            pmap_worker_pool_release (worker, runner->idle_timeout_ms);
-          worker = NULL;
-          pmap_job_end_batch (job, 0);
-          break;
-        }
 
-      if (!run_remote_batch (job, worker, batch, first, n_tasks, &n_answered))
+      if (error != NULL)
+        pmap_job_return_error (job, failed, error);
+      else if (batch != NULL &&
+               !run_remote_batch (job, worker, batch, first, n_tasks, &n_answered))
         worker = NULL;
 
-      /* Back to the pool before the job can complete, when this was the
-       * runner's last batch: a map that returned has given its workers
-       * back, and a shutdown right after it finds them. */
-      if (worker != NULL && !pmap_job_has_unclaimed (job))
+      /* The map completes, and returns, when its last batch ends: this
+       * runner's worker must be back in the pool by then, or a shutdown
+       * right after the map misses it. So the next batch is claimed while
+       * this one still counts, and a runner with no more work gives its
+       * worker back before ending its batch. */
+      claimed = pmap_job_claim (job, &next_first, &next_n_tasks);
+      if (!claimed && worker != NULL)
         {
           pmap_worker_pool_release (worker, runner->idle_timeout_ms);
           worker = NULL;
         }
       pmap_job_end_batch (job, n_answered);
+
+      first = next_first;
+      n_tasks = next_n_tasks;
     }
 
-  if (worker != NULL)
-    pmap_worker_pool_release (worker, runner->idle_timeout_ms);
+  g_assert (worker == NULL);
 
   g_object_unref (runner->job);
   g_free (runner);
