@@ -14,8 +14,10 @@ typedef struct _PmapChannel PmapChannel;
 PmapChannel *pmap_channel_new      (int               fd);
 void         pmap_channel_free     (PmapChannel      *self);
 int          pmap_channel_get_fd   (PmapChannel      *self);
-/* For the parent's end: large messages reuse one memfd, unsealed. */
-void         pmap_channel_reuse_memfd (PmapChannel   *self);
+/* For the parent's end: large messages reuse one memfd, unsealed, while
+ * the worker whose pid is @peer_pid does not map it any longer. */
+void         pmap_channel_reuse_memfd (PmapChannel   *self,
+                                       int            peer_pid);
 /* Queues a message; large ones, and a full buffer, go out at once. */
 gboolean     pmap_channel_send     (PmapChannel      *self,
                                     PmapMessageKind   kind,

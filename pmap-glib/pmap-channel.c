@@ -48,12 +48,14 @@ struct _PmapChannel
 
   /* Descriptors that came with the data read so far, oldest first. */
   GQueue      fds;
+  gboolean    too_many_fds;
 
   /* The parent's memfd for large messages, reused from one to the next so
-   * that its pages are allocated once: a worker trusts its parent, and has
-   * let go of a batch's inputs by the time it answers the batch's tasks,
-   * which is before the parent sends the next batch. */
+   * that its pages are allocated once, but only while the worker no longer
+   * maps it: a worker lets go of a batch once it has answered it, but a
+   * task may keep an input, which must not change under it. */
   gboolean    reuse_memfd;
+  int         peer_pid;
   int         arena_fd;
   guint8     *arena;
   gsize       arena_size;
@@ -91,9 +93,29 @@ pmap_channel_free (PmapChannel *self)
 }
 
 void
-pmap_channel_reuse_memfd (PmapChannel *self)
+pmap_channel_reuse_memfd (PmapChannel *self,
+                          int          peer_pid)
 {
   self->reuse_memfd = TRUE;
+  self->peer_pid = peer_pid;
+}
+
+/* Whether the peer still maps the reused memfd; when in doubt, yes. A
+ * mapping shows its file's inode in /proc/PID/maps. */
+static gboolean
+peer_maps_arena (PmapChannel *self)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/maps", self->peer_pid);
+  g_autofree char *maps = NULL;
+  char needle[32];
+  struct stat info;
+
+  if (self->peer_pid <= 0 || fstat (self->arena_fd, &info) != 0 ||
+      !g_file_get_contents (path, &maps, NULL, NULL))
+    return TRUE;
+
+  g_snprintf (needle, sizeof needle, " %lu ", (gulong) info.st_ino);
+  return strstr (maps, needle) != NULL;
 }
 
 int
@@ -179,7 +201,8 @@ memfd_for_frame (PmapChannel  *self,
 {
   int fd;
 
-  if (self->reuse_memfd && self->arena != NULL && self->arena_size >= size)
+  if (self->reuse_memfd && self->arena != NULL && self->arena_size >= size &&
+      !peer_maps_arena (self))
     {
       *map = self->arena;
       return self->arena_fd;
@@ -276,13 +299,31 @@ send_memfd_frame (PmapChannel      *self,
   cmsg->cmsg_len = CMSG_LEN (sizeof (int));
   memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
 
-  do
-    sent = sendmsg (self->fd, &message, MSG_NOSIGNAL) == (ssize_t) sizeof header;
-  while (!sent && errno == EINTR);
+  for (;;)
+    {
+      ssize_t n = sendmsg (self->fd, &message, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+
+      /* The descriptor went with the first byte; the rest of the header
+       * follows without it. */
+      if (n > 0 && (gsize) n < sizeof header)
+        {
+          struct iovec rest = { (guint8 *) header + n, sizeof header - n };
+
+          n = write_vectors (self->fd, &rest, 1, error) ? (ssize_t) sizeof header : -2;
+        }
+
+      sent = n == (ssize_t) sizeof header;
+      if (!sent && n == -1)
+        set_io_error (error, "write to");
+      break;
+    }
 
   if (!self->reuse_memfd)
     close (fd);
-  return sent || set_io_error (error, "write to");
+  return sent;
 }
 
 /* A frame's body is the (uv) of the kind and the message body. Rather than
@@ -364,6 +405,9 @@ receive_with_fds (PmapChannel *self,
   if (n < 0)
     return n;
 
+  if (message.msg_flags & MSG_CTRUNC)
+    self->too_many_fds = TRUE;
+
   for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (&message);
        cmsg != NULL;
        cmsg = CMSG_NXTHDR (&message, cmsg))
@@ -377,6 +421,15 @@ receive_with_fds (PmapChannel *self,
               int fd;
 
               memcpy (&fd, CMSG_DATA (cmsg) + i * sizeof (int), sizeof (int));
+              /* A peer that sends descriptors ahead of their frames could
+               * fill our table: beyond the limit they are closed, and the
+               * next receive fails. */
+              if (self->fds.length >= MAX_QUEUED_FDS)
+                {
+                  close (fd);
+                  self->too_many_fds = TRUE;
+                  continue;
+                }
               /* +1 so that descriptor 0 is not a NULL pointer. */
               g_queue_push_tail (&self->fds, GINT_TO_POINTER (fd + 1));
             }
@@ -487,6 +540,16 @@ fill (PmapChannel    *self,
   return TRUE;
 }
 
+/* Sealed against writes and resizing: F_GET_SEALS fails on files that are
+ * not memfds, which must not pass. */
+static gboolean
+is_sealed (int fd)
+{
+  int seals = fcntl (fd, F_GET_SEALS);
+
+  return seals >= 0 && (seals & MEMFD_SEALS) == MEMFD_SEALS;
+}
+
 typedef struct
 {
   gpointer map;
@@ -524,8 +587,7 @@ receive_memfd_frame (PmapChannel  *self,
 
   if (size > PMAP_PROTOCOL_MAX_BODY || fstat (fd, &info) != 0 ||
       (guint64) info.st_size < size ||
-      (strict && ((guint64) info.st_size != size ||
-                  (fcntl (fd, F_GET_SEALS) & MEMFD_SEALS) != MEMFD_SEALS)))
+      (strict && ((guint64) info.st_size != size || !is_sealed (fd))))
     {
       g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
                    "A memfd frame announces %u bytes, but its descriptor is "
@@ -571,7 +633,7 @@ pmap_channel_receive (PmapChannel      *self,
   memcpy (header, self->in + self->in_start, sizeof header);
   self->in_start += sizeof header;
 
-  if (self->fds.length > MAX_QUEUED_FDS)
+  if (self->too_many_fds)
     {
       g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
                    "More than %d descriptors came ahead of their frames",
@@ -627,7 +689,10 @@ pmap_channel_receive (PmapChannel      *self,
     }
   else
     {
-      guint8 *body = g_malloc (size);
+      /* Grown as the data comes, so that a header alone cannot make us
+       * allocate the most the protocol allows. */
+      gsize allocated = MIN ((gsize) size, MAX (2 * BUFFER_SIZE, buffered (self)));
+      guint8 *body = g_malloc (allocated);
       gsize done = MIN (buffered (self), size);
 
       memcpy (body, self->in + self->in_start, done);
@@ -635,8 +700,16 @@ pmap_channel_receive (PmapChannel      *self,
 
       while (done < size)
         {
-          gssize n = read_some (self, body + done, size - done,
-                                abort_func, abort_data, error);
+          gssize n;
+
+          if (done == allocated)
+            {
+              allocated = MIN ((gsize) size, 2 * allocated);
+              body = g_realloc (body, allocated);
+            }
+
+          n = read_some (self, body + done, allocated - done,
+                         abort_func, abort_data, error);
 
           if (n <= 0)
             {

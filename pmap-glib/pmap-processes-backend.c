@@ -141,6 +141,7 @@ run_remote_batch (PmapJob    *job,
   gboolean healthy = TRUE;
 
   channel = pmap_worker_get_channel (worker);
+  pmap_worker_clear_running_task (worker);
   if (!pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
       !pmap_channel_flush (channel, &error))
     {
@@ -276,7 +277,7 @@ run_remote_batch (PmapJob    *job,
 typedef struct
 {
   PmapJob *job;
-  guint    idle_timeout_ms;
+  guint64  idle_timeout_ms;
 } Runner;
 
 /* Workers re-create the serializer from its name, and C workers know only
@@ -387,7 +388,7 @@ pmap_processes_backend_submit (PmapBackend *backend,
       Runner *runner = g_new0 (Runner, 1);
 
       runner->job = g_object_ref (job);
-      runner->idle_timeout_ms = pmap_backend_get_idle_timeout (backend) * 1000;
+      runner->idle_timeout_ms = (guint64) pmap_backend_get_idle_timeout (backend) * 1000;
       g_thread_pool_push (self->runners, runner, NULL);
     }
 

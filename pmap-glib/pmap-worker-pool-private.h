@@ -18,7 +18,7 @@ typedef struct _PmapWorker PmapWorker;
 PmapWorker *pmap_worker_pool_acquire (GError       **error);
 /* Gives back a healthy worker, idle, for @idle_timeout_ms at most. */
 void        pmap_worker_pool_release (PmapWorker    *worker,
-                                      guint          idle_timeout_ms);
+                                      guint64        idle_timeout_ms);
 /* Stops a worker that is broken or busy with work nobody wants: at once
  * with @kill, else after a short grace for one that closed its channel.
  * Returns how it ended if it exited by itself (its signal or exit status),
@@ -26,6 +26,7 @@ void        pmap_worker_pool_release (PmapWorker    *worker,
 char       *pmap_worker_discard      (PmapWorker    *worker,
                                       gboolean       kill);
 PmapChannel *pmap_worker_get_channel (PmapWorker    *worker);
+void        pmap_worker_clear_running_task (PmapWorker *worker);
 guint       pmap_worker_get_running_task (PmapWorker *worker,
                                           guint       first,
                                           guint       n_tasks);

@@ -48,6 +48,14 @@ pmap_worker_get_channel (PmapWorker *worker)
   return worker->channel;
 }
 
+/* Forgets the task that the worker last said it ran, before a new batch:
+ * indices start again at 0 in every map. */
+void
+pmap_worker_clear_running_task (PmapWorker *worker)
+{
+  g_atomic_int_set (worker->running_task, 0);
+}
+
 /* The task that the worker said it was running, if it lies in
  * [@first, @first + @n_tasks); else @first. */
 guint
@@ -224,7 +232,6 @@ spawn_worker (GError **error)
 
   worker = g_new0 (PmapWorker, 1);
   worker->channel = pmap_channel_new (fds[0]);
-  pmap_channel_reuse_memfd (worker->channel);
 
   running_fd = memfd_create ("pmap-running-task", MFD_CLOEXEC);
   if (running_fd < 0 || (worker->running_task = map_running_task (running_fd)) == NULL)
@@ -286,6 +293,9 @@ spawn_worker (GError **error)
                      "the worker and the library come from different builds",
                      version, PMAP_PROTOCOL_VERSION);
     }
+
+  if (local_error == NULL)
+    pmap_channel_reuse_memfd (worker->channel, worker->pid);
 
   if (local_error != NULL)
     {
@@ -390,7 +400,7 @@ reap_idle_workers (gpointer data)
 
 void
 pmap_worker_pool_release (PmapWorker *worker,
-                          guint       idle_timeout_ms)
+                          guint64     idle_timeout_ms)
 {
   worker->idle_deadline = g_get_monotonic_time () + (gint64) idle_timeout_ms * 1000;
 

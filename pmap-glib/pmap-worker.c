@@ -157,7 +157,15 @@ resolve_cached (FunctionCache  *cache,
       cache->callable = pmap_function_ref_resolve (ref, error);
       if (cache->callable == NULL)
         return NULL;
-      cache->ref = g_variant_ref (ref);
+      /* A copy: @ref may lie in the parent's memfd, which the parent
+       * rewrites for a later batch once nothing here maps it. */
+      {
+        g_autoptr(GBytes) copy = g_bytes_new (g_variant_get_data (ref),
+                                              g_variant_get_size (ref));
+
+        cache->ref = g_variant_ref_sink (g_variant_new_from_bytes (g_variant_get_type (ref),
+                                                                   copy, FALSE));
+      }
     }
 
   return cache->callable;

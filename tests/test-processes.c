@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -1038,6 +1039,55 @@ sleep_a_minute (GVariant  *input,
   return g_variant_new_int64 (0);
 }
 
+static GVariant *
+first_byte_plus_one (GVariant  *input,
+                     gpointer   user_data,
+                     GError   **error)
+{
+  return g_variant_new_int64 (g_variant_get_string (input, NULL)[0] + 1);
+}
+
+static GVariant *
+first_byte_plus_two (GVariant  *input,
+                     gpointer   user_data,
+                     GError   **error)
+{
+  return g_variant_new_int64 (g_variant_get_string (input, NULL)[0] + 2);
+}
+
+/* Large batches travel in a memfd that the parent reuses: a second map
+ * with another function of the same program, and other inputs, must run
+ * that function on those inputs, whatever the workers kept of the first. */
+static void
+test_large_batches_in_turn (void)
+{
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+
+  for (guint round = 0; round < 4; round++)
+    {
+      g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+      g_autoptr(GPtrArray) results = NULL;
+      g_autoptr(GError) error = NULL;
+      PmapFunc func = round % 2 ? first_byte_plus_two : first_byte_plus_one;
+      char letter = 'a' + round;
+
+      for (guint i = 0; i < 4; i++)
+        {
+          g_autofree char *text = g_malloc (2 * 1024 * 1024 + 1);
+
+          memset (text, letter, 2 * 1024 * 1024);
+          text[2 * 1024 * 1024] = '\0';
+          g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_string (text)));
+        }
+
+      results = map (executor, items, func, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < results->len; i++)
+        g_assert_cmpint (g_variant_get_int64 (g_ptr_array_index (results, i)), ==,
+                         letter + (round % 2 ? 2 : 1));
+    }
+}
+
 /* Workers that a map gives back leave once idle for the backend's
  * idle-timeout. */
 static void
@@ -1169,6 +1219,7 @@ main (int   argc,
     }
   g_test_add_func ("/Pmap/Processes/pool-reuse", test_pool_reuse);
   g_test_add_func ("/Pmap/Processes/idle-timeout", test_idle_timeout);
+  g_test_add_func ("/Pmap/Processes/large-batches-in-turn", test_large_batches_in_turn);
   g_test_add_func ("/Pmap/Processes/orphans", test_orphans);
   g_test_add_func ("/Pmap/Processes/parallel", test_parallel);
   g_test_add_func ("/Pmap/Processes/cancel", test_cancel_kills_busy_workers);
