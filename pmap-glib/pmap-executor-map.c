@@ -1,0 +1,445 @@
+/* pmap-executor-map.c: the maps that an executor runs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The entry points, blocking and asynchronous, for the three ways to name
+ * a function: an in-process callable, a registered name, a PmapWrapped.
+ * pmap-executor.c keeps the settings they read; pmap-map-run.c drives the
+ * job they make.
+ */
+
+#include "config.h"
+
+#include "pmap-executor-private.h"
+#include "pmap-function-private.h"
+#include "pmap-job-private.h"
+#include "pmap-map-run-private.h"
+#include "pmap-wrapped-private.h"
+
+/* Takes the caller's inputs, sinking floating references, before anything
+ * can fail: a map consumes them whatever happens. */
+static GPtrArray *
+take_inputs (GVariant **items,
+             guint      n_items)
+{
+  GPtrArray *inputs = g_ptr_array_new_full (n_items, (GDestroyNotify) g_variant_unref);
+
+  for (guint i = 0; i < n_items; i++)
+    g_ptr_array_add (inputs, g_variant_ref_sink (items[i]));
+
+  return inputs;
+}
+
+/* A map started inside a task runs on a worker's thread, where nobody may
+ * receive the executor's signals. */
+static PmapProgressFunc
+progress_for_caller (void)
+{
+  return pmap_job_is_in_task () ? NULL : pmap_executor_emit_progress;
+}
+
+static GPtrArray *
+run_map (PmapExecutor  *self,
+         PmapCallable  *callable,
+         GPtrArray     *inputs,
+         GCancellable  *cancellable,
+         GError       **error)
+{
+  g_autoptr(PmapJob) job = NULL;
+  PmapBackend *backend;
+
+  job = pmap_executor_prepare_job (self, callable, inputs, cancellable, &backend, error);
+  if (job == NULL)
+    return NULL;
+
+  return pmap_map_run (backend, job, cancellable, progress_for_caller (),
+                       self, error);
+}
+
+/**
+ * pmap_executor_map:
+ * @self: an executor
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @func: (scope call) (closure user_data): the function to apply
+ * @user_data: data for @func
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Applies @func to each input on the executor's backend and waits for the
+ * results. @func may run on several threads at once.
+ *
+ * If a task fails, no new task starts and the map returns that task's
+ * error, its message prefixed with `Task N failed: `, where N is the
+ * task's index in @items. If @cancellable is cancelled, the map returns
+ * %G_IO_ERROR_CANCELLED once the tasks that are running have returned, or
+ * at once on the `processes` backend, which kills the workers running them.
+ *
+ * On the `processes` backend, @func travels to the worker processes by
+ * value, so it must come without @user_data, which cannot travel, and be a
+ * function of a shared library or of a program that calls
+ * [func@Pmap.host_workers]; the `variant` serializer refuses it. See
+ * [Hosting workers](backends.html#hosting-workers).
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of @items; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map (PmapExecutor  *self,
+                   GVariant     **items,
+                   guint          n_items,
+                   PmapFunc       func,
+                   gpointer       user_data,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  inputs = take_inputs (items, n_items);
+  callable = pmap_callable_new (NULL, func, user_data, NULL);
+  return run_map (self, callable, inputs, cancellable, error);
+}
+
+/**
+ * pmap_executor_map_by_name:
+ * @self: an executor
+ * @name: (not nullable): the name a function was registered under with
+ *   [func@Pmap.register_function]
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Like [method@Pmap.Executor.map], with the function registered under
+ * @name. This is how GJS maps native code on threads.
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of @items; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_by_name (PmapExecutor  *self,
+                           const char    *name,
+                           GVariant     **items,
+                           guint          n_items,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  inputs = take_inputs (items, n_items);
+  callable = pmap_callable_lookup (name, error);
+  if (callable == NULL)
+    return NULL;
+
+  return run_map (self, callable, inputs, cancellable, error);
+}
+
+static void
+start_async_map (PmapExecutor *self,
+                 GTask        *task,
+                 PmapCallable *callable,
+                 GPtrArray    *inputs)
+{
+  g_autoptr(PmapJob) job = NULL;
+  PmapBackend *backend;
+  GError *error = NULL;
+
+  job = pmap_executor_prepare_job (self, callable, inputs,
+                                   g_task_get_cancellable (task), &backend, &error);
+  if (job == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  pmap_map_run_async (backend, job, callable, task, progress_for_caller ());
+}
+
+static GPtrArray *
+map_finish (PmapExecutor  *self,
+            GAsyncResult  *result,
+            gpointer       source_tag,
+            GError       **error)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * pmap_executor_map_async:
+ * @self: an executor
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @func: (scope notified) (closure user_data) (destroy destroy): the
+ *   function to apply
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data, on the caller's main context,
+ *   once the map has completed
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure callback_data): called on the
+ *   caller's thread-default main context when the map has completed
+ * @callback_data: data for @callback
+ *
+ * Starts applying @func to each input on the executor's backend and
+ * returns; @callback then gets the results with
+ * [method@Pmap.Executor.map_finish]. Errors and cancellation behave as in
+ * [method@Pmap.Executor.map].
+ *
+ * On the `sequential` backend the tasks run before this returns; only the
+ * callback waits for the main context.
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_map_async (PmapExecutor        *self,
+                         GVariant           **items,
+                         guint                n_items,
+                         PmapFunc             func,
+                         gpointer             user_data,
+                         GDestroyNotify       destroy,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             callback_data)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (items != NULL || n_items == 0);
+  g_return_if_fail (func != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, callback_data);
+  g_task_set_source_tag (task, pmap_executor_map_async);
+  inputs = take_inputs (items, n_items);
+  callable = pmap_callable_new (NULL, func, user_data, destroy);
+
+  start_async_map (self, task, callable, inputs);
+}
+
+/**
+ * pmap_executor_map_finish:
+ * @self: an executor
+ * @result: the result given to the callback of
+ *   [method@Pmap.Executor.map_async]
+ * @error: return location for an error
+ *
+ * Finishes a map started with [method@Pmap.Executor.map_async].
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of the inputs; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_finish (PmapExecutor  *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  return map_finish (self, result, pmap_executor_map_async, error);
+}
+
+/**
+ * pmap_executor_map_by_name_async:
+ * @self: an executor
+ * @name: (not nullable): the name a function was registered under
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called on the caller's
+ *   thread-default main context when the map has completed
+ * @user_data: data for @callback
+ *
+ * Like [method@Pmap.Executor.map_async], with the function registered
+ * under @name.
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_map_by_name_async (PmapExecutor        *self,
+                                 const char          *name,
+                                 GVariant           **items,
+                                 guint                n_items,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (items != NULL || n_items == 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pmap_executor_map_by_name_async);
+  inputs = take_inputs (items, n_items);
+
+  callable = pmap_callable_lookup (name, &error);
+  if (callable == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  start_async_map (self, task, callable, inputs);
+}
+
+/**
+ * pmap_executor_map_by_name_finish:
+ * @self: an executor
+ * @result: the result given to the callback of
+ *   [method@Pmap.Executor.map_by_name_async]
+ * @error: return location for an error
+ *
+ * Finishes a map started with [method@Pmap.Executor.map_by_name_async].
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of the inputs; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_by_name_finish (PmapExecutor  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return map_finish (self, result, pmap_executor_map_by_name_async, error);
+}
+
+/**
+ * pmap_executor_map_wrapped:
+ * @self: an executor
+ * @wrapped: a function wrapped to travel by value
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Like [method@Pmap.Executor.map], with a function that travels to worker
+ * processes by value whatever the executor's serializer: joblib's
+ * `delayed(wrap_non_picklable_objects(func))`.
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of @items; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_wrapped (PmapExecutor  *self,
+                           PmapWrapped   *wrapped,
+                           GVariant     **items,
+                           guint          n_items,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr(GPtrArray) inputs = NULL;
+
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (PMAP_IS_WRAPPED (wrapped), NULL);
+  /* Made with g_object_new() rather than pmap_wrapped_new(). */
+  g_return_val_if_fail (pmap_wrapped_get_callable (wrapped) != NULL, NULL);
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  inputs = take_inputs (items, n_items);
+  return run_map (self, pmap_wrapped_get_callable (wrapped), inputs,
+                  cancellable, error);
+}
+
+/**
+ * pmap_executor_map_wrapped_async:
+ * @self: an executor
+ * @wrapped: a function wrapped to travel by value
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async) (closure user_data): called on the caller's
+ *   thread-default main context when the map has completed
+ * @user_data: data for @callback
+ *
+ * Like [method@Pmap.Executor.map_async], with a wrapped function.
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_map_wrapped_async (PmapExecutor        *self,
+                                 PmapWrapped         *wrapped,
+                                 GVariant           **items,
+                                 guint                n_items,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (PMAP_IS_WRAPPED (wrapped));
+  g_return_if_fail (pmap_wrapped_get_callable (wrapped) != NULL);
+  g_return_if_fail (items != NULL || n_items == 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pmap_executor_map_wrapped_async);
+  /* The task keeps the wrapper, and with it the function, until the map
+   * has completed. */
+  g_task_set_task_data (task, g_object_ref (wrapped), g_object_unref);
+
+  inputs = take_inputs (items, n_items);
+  start_async_map (self, task, pmap_wrapped_get_callable (wrapped), inputs);
+}
+
+/**
+ * pmap_executor_map_wrapped_finish:
+ * @self: an executor
+ * @result: the result given to the callback of
+ *   [method@Pmap.Executor.map_wrapped_async]
+ * @error: return location for an error
+ *
+ * Finishes a map started with [method@Pmap.Executor.map_wrapped_async].
+ *
+ * Returns: (transfer container) (element-type GVariant): the results, in
+ *   the order of the inputs; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_wrapped_finish (PmapExecutor  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return map_finish (self, result, pmap_executor_map_wrapped_async, error);
+}
