@@ -18,6 +18,11 @@ int          pmap_channel_get_fd   (PmapChannel      *self);
  * the worker whose pid is @peer_pid does not map it any longer. */
 void         pmap_channel_reuse_memfd (PmapChannel   *self,
                                        int            peer_pid);
+/* What a write that waits for the peer to read asks whether to give up;
+ * NULL waits as long as it takes. */
+void         pmap_channel_set_abort (PmapChannel   *self,
+                                     PmapAbortFunc  abort_func,
+                                     gpointer       abort_data);
 /* Queues a message; large ones, and a full buffer, go out at once. */
 gboolean     pmap_channel_send     (PmapChannel      *self,
                                     PmapMessageKind   kind,

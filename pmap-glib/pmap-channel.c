@@ -50,6 +50,10 @@ struct _PmapChannel
   GQueue      fds;
   gboolean    too_many_fds;
 
+  /* Asked while a write waits for room. */
+  PmapAbortFunc abort_func;
+  gpointer      abort_data;
+
   /* The parent's memfd for large messages, reused from one to the next so
    * that its pages are allocated once, but only while the worker no longer
    * maps it: a worker lets go of a batch once it has answered it, but a
@@ -136,8 +140,11 @@ set_io_error (GError     **error,
   return FALSE;
 }
 
+/* Writes everything, waiting for room as long as the abort function set
+ * with pmap_channel_set_abort() lets it: a peer that stopped reading must
+ * not hold the writer for ever. */
 static gboolean
-write_vectors (int            fd,
+write_vectors (PmapChannel   *self,
                struct iovec  *vectors,
                int            n_vectors,
                GError       **error)
@@ -145,10 +152,23 @@ write_vectors (int            fd,
   while (n_vectors > 0)
     {
       struct msghdr message = { .msg_iov = vectors, .msg_iovlen = n_vectors };
-      ssize_t n = sendmsg (fd, &message, MSG_NOSIGNAL);
+      ssize_t n = sendmsg (self->fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
 
       if (n < 0 && errno == EINTR)
         continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+          struct pollfd pfd = { self->fd, POLLOUT, 0 };
+
+          if (poll (&pfd, 1, ABORT_POLL_INTERVAL_MS) == 0 &&
+              self->abort_func != NULL && self->abort_func (self->abort_data))
+            {
+              g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                   "The send was abandoned");
+              return FALSE;
+            }
+          continue;
+        }
       if (n < 0)
         return set_io_error (error, "write to");
 
@@ -168,6 +188,15 @@ write_vectors (int            fd,
   return TRUE;
 }
 
+void
+pmap_channel_set_abort (PmapChannel   *self,
+                        PmapAbortFunc  abort_func,
+                        gpointer       abort_data)
+{
+  self->abort_func = abort_func;
+  self->abort_data = abort_data;
+}
+
 gboolean
 pmap_channel_flush (PmapChannel  *self,
                     GError      **error)
@@ -180,7 +209,7 @@ pmap_channel_flush (PmapChannel  *self,
 
   /* Emptied after the write: G_DEBUG=gc-friendly clears what a GByteArray
    * lets go of. */
-  written = write_vectors (self->fd, &vector, 1, error);
+  written = write_vectors (self, &vector, 1, error);
   g_byte_array_set_size (self->out, 0);
   return written;
 }
@@ -312,7 +341,7 @@ send_memfd_frame (PmapChannel      *self,
         {
           struct iovec rest = { (guint8 *) header + n, sizeof header - n };
 
-          n = write_vectors (self->fd, &rest, 1, error) ? (ssize_t) sizeof header : -2;
+          n = write_vectors (self, &rest, 1, error) ? (ssize_t) sizeof header : -2;
         }
 
       sent = n == (ssize_t) sizeof header;
@@ -372,7 +401,7 @@ pmap_channel_send (PmapChannel      *self,
 
   if (frame_size + PMAP_PROTOCOL_HEADER_SIZE > BUFFER_SIZE)
     return pmap_channel_flush (self, error) &&
-           write_vectors (self->fd, vectors, G_N_ELEMENTS (vectors), error);
+           write_vectors (self, vectors, G_N_ELEMENTS (vectors), error);
 
   for (guint i = 0; i < G_N_ELEMENTS (vectors); i++)
     g_byte_array_append (self->out, vectors[i].iov_base, vectors[i].iov_len);

@@ -141,6 +141,7 @@ run_remote_batch (PmapJob    *job,
   gboolean healthy = TRUE;
 
   channel = pmap_worker_get_channel (worker);
+  pmap_channel_set_abort (channel, job_is_stopping, job);
   pmap_worker_clear_running_task (worker);
   if (!pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
       !pmap_channel_flush (channel, &error))
@@ -267,6 +268,9 @@ run_remote_batch (PmapJob    *job,
           }
       }
     }
+
+  if (healthy)
+    pmap_channel_set_abort (channel, NULL, NULL);
 
   *n_answered = n_done;
   return healthy;

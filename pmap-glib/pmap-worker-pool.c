@@ -95,8 +95,10 @@ worker_program (void)
   return helper != NULL ? helper : PMAP_WORKER_INSTALLED_PATH;
 }
 
+/* A PmapAbortFunc that gives up once the monotonic time in @user_data has
+ * passed. */
 static gboolean
-hello_timed_out (gpointer user_data)
+deadline_passed (gpointer user_data)
 {
   return g_get_monotonic_time () > *(gint64 *) user_data;
 }
@@ -277,7 +279,7 @@ spawn_worker (GError **error)
     worker->pid = g_ascii_strtoll (identifier, NULL, 10);
 
   deadline = g_get_monotonic_time () + HELLO_TIMEOUT_US;
-  hello = pmap_channel_receive (worker->channel, TRUE, hello_timed_out, &deadline,
+  hello = pmap_channel_receive (worker->channel, TRUE, deadline_passed, &deadline,
                                 &kind, &local_error);
   if (hello != NULL && kind != PMAP_MESSAGE_HELLO)
     g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
@@ -348,9 +350,14 @@ pmap_worker_pool_acquire (GError **error)
     }
 }
 
+/* Asks an idle worker to leave, without waiting for it: one that stopped
+ * reading gets a second, then its channel closes under it. */
 static void
 quit_worker (PmapWorker *worker)
 {
+  gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+  pmap_channel_set_abort (worker->channel, deadline_passed, &deadline);
   if (pmap_channel_send (worker->channel, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL))
     pmap_channel_flush (worker->channel, NULL);
   /* The subprocess reaps the worker when it exits. */
@@ -427,6 +434,9 @@ pmap_worker_pool_drain (void)
 
   while ((worker = g_queue_pop_head (&workers)) != NULL)
     {
+      gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+      pmap_channel_set_abort (worker->channel, deadline_passed, &deadline);
       if (pmap_channel_send (worker->channel, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL))
         pmap_channel_flush (worker->channel, NULL);
       g_free (pmap_worker_discard (worker, FALSE));

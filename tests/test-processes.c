@@ -1088,6 +1088,57 @@ test_large_batches_in_turn (void)
     }
 }
 
+static gpointer
+cancel_soon (gpointer data)
+{
+  g_usleep (200 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+/* A worker that stopped reading (here, stopped) cannot hold a map that
+ * sends it more than its socket takes: cancelling the map still returns. */
+static void
+test_cancel_while_sending (void)
+{
+  TestResources resources = { 0 };
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+  g_autoptr(GPtrArray) pids = NULL;
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, 2);
+  g_autoptr(GPtrArray) large = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_malloc (900 * 1024 + 1);
+  GThread *canceller;
+  gint64 started;
+
+  test_resources_snapshot (&resources);
+
+  pids = map (executor, items, report_pid, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < pids->len; i++)
+    g_assert_cmpint (kill (g_variant_get_int64 (g_ptr_array_index (pids, i)), SIGSTOP), ==, 0);
+
+  /* Under the 1 MiB that goes by memfd, over what a socket holds. */
+  memset (text, 'x', 900 * 1024);
+  text[900 * 1024] = '\0';
+  for (guint i = 0; i < 2; i++)
+    g_ptr_array_add (large, g_variant_ref_sink (g_variant_new_string (text)));
+
+  canceller = g_thread_new ("canceller", cancel_soon, cancellable);
+  started = g_get_monotonic_time ();
+  results = pmap_executor_map (executor, (GVariant **) large->pdata, large->len,
+                               first_byte_plus_one, NULL, cancellable, &error);
+  g_thread_join (canceller);
+
+  g_assert_null (results);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_USEC_PER_SEC);
+
+  test_resources_assert_released (&resources);
+}
+
 /* Workers that a map gives back leave once idle for the backend's
  * idle-timeout. */
 static void
@@ -1220,6 +1271,7 @@ main (int   argc,
   g_test_add_func ("/Pmap/Processes/pool-reuse", test_pool_reuse);
   g_test_add_func ("/Pmap/Processes/idle-timeout", test_idle_timeout);
   g_test_add_func ("/Pmap/Processes/large-batches-in-turn", test_large_batches_in_turn);
+  g_test_add_func ("/Pmap/Processes/cancel-while-sending", test_cancel_while_sending);
   g_test_add_func ("/Pmap/Processes/orphans", test_orphans);
   g_test_add_func ("/Pmap/Processes/parallel", test_parallel);
   g_test_add_func ("/Pmap/Processes/cancel", test_cancel_kills_busy_workers);
