@@ -25,13 +25,13 @@
 
 #include "pmap-channel-private.h"
 #include "pmap-error.h"
+#include "pmap-memfd-private.h"
 
 #define BUFFER_SIZE (64 * 1024)
 
 /* Descriptors received ahead of their frames; more means a broken peer. */
 #define MAX_QUEUED_FDS 16
 
-#define MEMFD_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /* How long a blocked receive waits before it asks whether to give up. */
 #define ABORT_POLL_INTERVAL_MS 20
@@ -102,24 +102,6 @@ pmap_channel_reuse_memfd (PmapChannel *self,
 {
   self->reuse_memfd = TRUE;
   self->peer_pid = peer_pid;
-}
-
-/* Whether the peer still maps the reused memfd; when in doubt, yes. A
- * mapping shows its file's inode in /proc/PID/maps. */
-static gboolean
-peer_maps_arena (PmapChannel *self)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/maps", self->peer_pid);
-  g_autofree char *maps = NULL;
-  char needle[32];
-  struct stat info;
-
-  if (self->peer_pid <= 0 || fstat (self->arena_fd, &info) != 0 ||
-      !g_file_get_contents (path, &maps, NULL, NULL))
-    return TRUE;
-
-  g_snprintf (needle, sizeof needle, " %lu ", (gulong) info.st_ino);
-  return strstr (maps, needle) != NULL;
 }
 
 int
@@ -231,7 +213,7 @@ memfd_for_frame (PmapChannel  *self,
   int fd;
 
   if (self->reuse_memfd && self->arena != NULL && self->arena_size >= size &&
-      !peer_maps_arena (self))
+      !pmap_memfd_is_mapped_by (self->arena_fd, self->peer_pid))
     {
       *map = self->arena;
       return self->arena_fd;
@@ -245,17 +227,9 @@ memfd_for_frame (PmapChannel  *self,
       self->arena_fd = -1;
     }
 
-  fd = memfd_create ("pmap-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  fd = pmap_memfd_new (size, map, error);
   if (fd < 0)
-    return set_io_error (error, "create a memfd for"), -1;
-
-  if (ftruncate (fd, size) != 0 ||
-      (*map = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
-    {
-      set_io_error (error, "map a memfd for");
-      close (fd);
-      return -1;
-    }
+    return -1;
 
   if (self->reuse_memfd)
     {
@@ -310,9 +284,8 @@ send_memfd_frame (PmapChannel      *self,
   if (!self->reuse_memfd)
     {
       munmap (map, frame_size);
-      if (fcntl (fd, F_ADD_SEALS, MEMFD_SEALS) != 0)
+      if (!pmap_memfd_seal (fd, error))
         {
-          set_io_error (error, "seal a memfd for");
           close (fd);
           return FALSE;
         }
@@ -569,34 +542,7 @@ fill (PmapChannel    *self,
   return TRUE;
 }
 
-/* Sealed against writes and resizing: F_GET_SEALS fails on files that are
- * not memfds, which must not pass. */
-static gboolean
-is_sealed (int fd)
-{
-  int seals = fcntl (fd, F_GET_SEALS);
-
-  return seals >= 0 && (seals & MEMFD_SEALS) == MEMFD_SEALS;
-}
-
-typedef struct
-{
-  gpointer map;
-  gsize    size;
-} Mapping;
-
-static void
-unmap_frame (gpointer data)
-{
-  Mapping *mapping = data;
-
-  munmap (mapping->map, mapping->size);
-  g_free (mapping);
-}
-
-/* Maps the memfd that came with a header announcing @size bytes. A strict
- * receiver, the parent, wants it sealed against writes and resizing, so
- * that what it checked stays what it reads. */
+/* Maps the memfd that came with a header announcing @size bytes. */
 static GBytes *
 receive_memfd_frame (PmapChannel  *self,
                      guint32       size,
@@ -604,8 +550,7 @@ receive_memfd_frame (PmapChannel  *self,
                      GError      **error)
 {
   int fd = GPOINTER_TO_INT (g_queue_pop_head (&self->fds)) - 1;
-  struct stat info;
-  gpointer map;
+  GBytes *frame;
 
   if (fd < 0)
     {
@@ -614,33 +559,9 @@ receive_memfd_frame (PmapChannel  *self,
       return NULL;
     }
 
-  if (size > PMAP_PROTOCOL_MAX_BODY || fstat (fd, &info) != 0 ||
-      (guint64) info.st_size < size ||
-      (strict && ((guint64) info.st_size != size || !is_sealed (fd))))
-    {
-      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                   "A memfd frame announces %u bytes, but its descriptor is "
-                   "not a sealed memfd of that size", size);
-      close (fd);
-      return NULL;
-    }
-
-  map = size > 0 ? mmap (NULL, size, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+  frame = pmap_memfd_map (fd, size, strict, error);
   close (fd);
-  if (map == MAP_FAILED)
-    {
-      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                   "A memfd frame of %u bytes cannot be mapped", size);
-      return NULL;
-    }
-
-  {
-    Mapping *mapping = g_new (Mapping, 1);
-
-    mapping->map = map;
-    mapping->size = size;
-    return g_bytes_new_with_free_func (map, size, unmap_frame, mapping);
-  }
+  return frame;
 }
 
 GVariant *
