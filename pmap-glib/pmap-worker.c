@@ -52,7 +52,11 @@ static gboolean hosting;
  *
  * Functions that a worker must find by name are registered before this
  * call, or by a module; a worker runs `main()` up to this call, so put
- * before it only what the workers need. See
+ * before it only what the workers need.
+ *
+ * It is for compiled programs. A Python or GJS script must not call it:
+ * its process is the interpreter, which started again without the script
+ * is no worker. See
  * [Hosting workers](backends.html#hosting-workers) and
  * [Worker protocol](protocol.html).
  *
