@@ -10,11 +10,39 @@
 
 #include "config.h"
 
+#include "pmap-error.h"
 #include "pmap-executor-private.h"
 #include "pmap-function-private.h"
 #include "pmap-job-private.h"
 #include "pmap-map-run-private.h"
 #include "pmap-wrapped-private.h"
+
+/* An asynchronous map given a bad argument warns as g_return_if_fail()
+ * does, then still calls back, with an error: a caller that waits for the
+ * callback, as Vala's yield does, must not wait for ever. */
+static gboolean
+check_async_argument (gboolean             valid,
+                      const char          *function,
+                      const char          *expression,
+                      PmapExecutor        *self,
+                      gpointer             source_tag,
+                      GAsyncReadyCallback  callback,
+                      gpointer             callback_data)
+{
+  if (G_LIKELY (valid))
+    return TRUE;
+
+  g_return_if_fail_warning (G_LOG_DOMAIN, function, expression);
+  g_task_report_new_error (self, callback, callback_data, source_tag,
+                           PMAP_ERROR, PMAP_ERROR_FAILED,
+                           "%s() was given an invalid argument (%s is false); "
+                           "this is a bug in the calling program",
+                           function, expression);
+  return FALSE;
+}
+
+#define ASYNC_ARGUMENT_OK(expr, tag, data) \
+  check_async_argument (!!(expr), G_STRFUNC, #expr, self, tag, callback, data)
 
 /* Takes the caller's inputs, sinking floating references, before anything
  * can fail: a map consumes them whatever happens. */
@@ -230,9 +258,15 @@ pmap_executor_map_async (PmapExecutor        *self,
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  g_return_if_fail (items != NULL || n_items == 0);
-  g_return_if_fail (func != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  if (!ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_async, callback_data) ||
+      !ASYNC_ARGUMENT_OK (func != NULL, pmap_executor_map_async, callback_data) ||
+      !ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
+                          pmap_executor_map_async, callback_data))
+    {
+      if (destroy != NULL)
+        destroy (user_data);
+      return;
+    }
 
   task = g_task_new (self, cancellable, callback, callback_data);
   g_task_set_source_tag (task, pmap_executor_map_async);
@@ -296,9 +330,11 @@ pmap_executor_map_by_name_async (PmapExecutor        *self,
   GError *error = NULL;
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  g_return_if_fail (name != NULL);
-  g_return_if_fail (items != NULL || n_items == 0);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  if (!ASYNC_ARGUMENT_OK (name != NULL, pmap_executor_map_by_name_async, user_data) ||
+      !ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_by_name_async, user_data) ||
+      !ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
+                          pmap_executor_map_by_name_async, user_data))
+    return;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, pmap_executor_map_by_name_async);
@@ -407,10 +443,13 @@ pmap_executor_map_wrapped_async (PmapExecutor        *self,
   g_autoptr(GPtrArray) inputs = NULL;
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  g_return_if_fail (PMAP_IS_WRAPPED (wrapped));
-  g_return_if_fail (pmap_wrapped_get_callable (wrapped) != NULL);
-  g_return_if_fail (items != NULL || n_items == 0);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  if (!ASYNC_ARGUMENT_OK (PMAP_IS_WRAPPED (wrapped), pmap_executor_map_wrapped_async, user_data) ||
+      !ASYNC_ARGUMENT_OK (pmap_wrapped_get_callable (wrapped) != NULL,
+                          pmap_executor_map_wrapped_async, user_data) ||
+      !ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_wrapped_async, user_data) ||
+      !ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
+                          pmap_executor_map_wrapped_async, user_data))
+    return;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, pmap_executor_map_wrapped_async);

@@ -4,6 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
+
 #include "pmap-test-util.h"
 
 /* Results and progress of a map on the pool; data is the batch size. */
@@ -138,6 +140,47 @@ test_thread_default_context (void)
   g_thread_join (thread);
 }
 
+/* A bad argument warns, as g_return_if_fail() does, and still calls back
+ * with an error, so that a caller waiting for the callback (Vala's yield)
+ * does not wait for ever; the function's data is released. */
+static void
+test_bad_arguments_call_back (void)
+{
+  g_autoptr(PmapExecutor) executor = pmap_executor_new ();
+  GVariant *inputs[] = { g_variant_new_int64 (1) };
+  TestProbe probe;
+  TestAsync state;
+  g_autoptr(GError) error = NULL;
+
+  g_variant_ref_sink (inputs[0]);
+  test_probe_init (&probe);
+
+  test_async_init (&state);
+  g_test_expect_message ("Pmap", G_LOG_LEVEL_CRITICAL,
+                         "pmap_executor_map_async: assertion 'func != NULL' failed");
+  pmap_executor_map_async (executor, inputs, 1, NULL, &probe, test_probe_destroy, NULL,
+                           test_async_ready, &state);
+  g_test_assert_expected_messages ();
+  g_assert_null (pmap_executor_map_finish (executor, test_async_wait (&state), &error));
+  g_assert_error (error, PMAP_ERROR, PMAP_ERROR_FAILED);
+  g_assert_cmpint (probe.n_destroyed, ==, 1);
+  g_clear_error (&error);
+  test_async_clear (&state);
+
+  test_async_init (&state);
+  g_test_expect_message ("Pmap", G_LOG_LEVEL_CRITICAL,
+                         "pmap_executor_map_by_name_async: assertion 'name != NULL' failed");
+  pmap_executor_map_by_name_async (executor, NULL, inputs, 1, NULL, test_async_ready, &state);
+  g_test_assert_expected_messages ();
+  g_assert_null (pmap_executor_map_by_name_finish (executor, test_async_wait (&state), &error));
+  g_assert_error (error, PMAP_ERROR, PMAP_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "name != NULL"));
+  test_async_clear (&state);
+
+  test_probe_clear (&probe);
+  g_variant_unref (inputs[0]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -150,6 +193,7 @@ main (int   argc,
   g_test_add_data_func ("/Pmap/Async/calling-thread/one-job", "threads", test_on_calling_thread);
   g_test_add_data_func ("/Pmap/Async/calling-thread/sequential", "sequential", test_on_calling_thread);
   g_test_add_func ("/Pmap/Async/no-items", test_no_items);
+  g_test_add_func ("/Pmap/Async/bad-arguments-call-back", test_bad_arguments_call_back);
   g_test_add_func ("/Pmap/Async/thread-default-context", test_thread_default_context);
 
   return g_test_run ();
