@@ -13,7 +13,6 @@ typedef struct _PmapChannel PmapChannel;
 
 PmapChannel *pmap_channel_new      (int               fd);
 void         pmap_channel_free     (PmapChannel      *self);
-int          pmap_channel_get_fd   (PmapChannel      *self);
 /* For the parent's end: large messages reuse one memfd, unsealed, while
  * the worker whose pid is @peer_pid does not map it any longer. */
 void         pmap_channel_reuse_memfd (PmapChannel   *self,
@@ -30,7 +29,6 @@ gboolean     pmap_channel_send     (PmapChannel      *self,
                                     GError          **error);
 gboolean     pmap_channel_flush    (PmapChannel      *self,
                                     GError          **error);
-gboolean     pmap_channel_has_queued (PmapChannel    *self);
 /* Flushes, then returns the next message, or NULL with @error set:
  * G_IO_ERROR_CLOSED at the end of the stream between two frames,
  * G_IO_ERROR_PARTIAL_INPUT in the middle of one, PMAP_ERROR_PROTOCOL for a

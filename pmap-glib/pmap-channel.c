@@ -32,7 +32,6 @@
 /* Descriptors received ahead of their frames; more means a broken peer. */
 #define MAX_QUEUED_FDS 16
 
-
 /* How long a blocked receive waits before it asks whether to give up. */
 #define ABORT_POLL_INTERVAL_MS 20
 
@@ -102,12 +101,6 @@ pmap_channel_reuse_memfd (PmapChannel *self,
 {
   self->reuse_memfd = TRUE;
   self->peer_pid = peer_pid;
-}
-
-int
-pmap_channel_get_fd (PmapChannel *self)
-{
-  return self->fd;
 }
 
 static gboolean
@@ -194,12 +187,6 @@ pmap_channel_flush (PmapChannel  *self,
   written = write_vectors (self, &vector, 1, error);
   g_byte_array_set_size (self->out, 0);
   return written;
-}
-
-gboolean
-pmap_channel_has_queued (PmapChannel *self)
-{
-  return self->out->len > 0;
 }
 
 /* A memfd of at least @size bytes, mapped for writing at *@map: the reused

@@ -34,6 +34,5 @@ int         pmap_worker_get_pid      (PmapWorker    *worker);
 
 /* For tests and shutdown: stops every idle worker. */
 void        pmap_worker_pool_drain   (void);
-guint       pmap_worker_pool_get_n_idle (void);
 
 G_END_DECLS

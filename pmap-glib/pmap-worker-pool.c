@@ -442,15 +442,3 @@ pmap_worker_pool_drain (void)
       g_free (pmap_worker_discard (worker, FALSE));
     }
 }
-
-guint
-pmap_worker_pool_get_n_idle (void)
-{
-  guint n;
-
-  g_mutex_lock (&pool_mutex);
-  n = idle_workers.length;
-  g_mutex_unlock (&pool_mutex);
-
-  return n;
-}
