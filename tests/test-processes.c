@@ -1137,6 +1137,7 @@ test_cancel_while_sending (void)
   g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_USEC_PER_SEC);
 
   test_resources_assert_released (&resources);
+  test_resources_clear (&resources);
 }
 
 /* Workers that a map gives back leave once idle for the backend's
@@ -1169,6 +1170,7 @@ test_idle_timeout (void)
   g_assert_cmpuint (test_wait_for_n_children (0, 20), ==, 0);
 
   test_resources_assert_released (&resources);
+  test_resources_clear (&resources);
 }
 
 /* The program that test_orphans() kills: it prints its workers' pids, then
