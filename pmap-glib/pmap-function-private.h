@@ -6,6 +6,7 @@
 #pragma once
 
 #include "pmap-function.h"
+#include "pmap-serializer.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,8 @@ PmapCallable *pmap_callable_new            (const char     *name,
                                             PmapFunc        func,
                                             gpointer        user_data,
                                             GDestroyNotify  destroy);
+PmapCallable *pmap_callable_new_serialized (PmapSerializer *serializer,
+                                            GVariant       *function);
 PmapCallable *pmap_callable_lookup         (const char     *name,
                                             GError        **error);
 PmapCallable *pmap_callable_ref            (PmapCallable   *self);
@@ -30,6 +33,7 @@ gboolean      pmap_function_is_registered  (const char     *name);
 void          pmap_callable_set_by_value   (PmapCallable   *self);
 gboolean      pmap_callable_get_by_value   (PmapCallable   *self);
 gboolean      pmap_callable_is_thread_bound (PmapCallable  *self);
+GVariant     *pmap_callable_get_ref        (PmapCallable   *self);
 GVariant     *pmap_callable_invoke         (PmapCallable   *self,
                                             GVariant       *input,
                                             GError        **error);

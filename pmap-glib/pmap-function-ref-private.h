@@ -14,7 +14,10 @@ G_BEGIN_DECLS
  *                          it ("" when the program itself does);
  *   ("address", <(ayst)>) the GNU build-id of the object (executable or
  *                          shared library) that holds the function, its
- *                          path, and the function's offset in it. */
+ *                          path, and the function's offset in it;
+ *   ("serialized", <(sv)>) the name of a serializer, and what it made of
+ *                          the function, which its call() runs.
+ * pmap_function_ref_new() returns a full reference, never a floating one. */
 GVariant     *pmap_function_ref_new     (PmapCallable  *callable,
                                          gboolean       functions_by_value,
                                          gboolean       hosting,

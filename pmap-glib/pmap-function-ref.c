@@ -178,15 +178,16 @@ address_ref_new (PmapCallable  *callable,
       return NULL;
     }
 
-  return g_variant_new ("(s@v)", "address",
-                        g_variant_new_variant (
-                          g_variant_new ("(@ayst)",
-                                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
-                                                                    g_bytes_get_data (lookup.found_build_id, NULL),
-                                                                    g_bytes_get_size (lookup.found_build_id),
-                                                                    1),
-                                         lookup.path,
-                                         (guint64) (lookup.address - lookup.base))));
+  return g_variant_ref_sink (
+    g_variant_new ("(s@v)", "address",
+                   g_variant_new_variant (
+                     g_variant_new ("(@ayst)",
+                                    g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                               g_bytes_get_data (lookup.found_build_id, NULL),
+                                                               g_bytes_get_size (lookup.found_build_id),
+                                                               1),
+                                    lookup.path,
+                                    (guint64) (lookup.address - lookup.base)))));
 }
 
 GVariant *
@@ -199,6 +200,9 @@ pmap_function_ref_new (PmapCallable  *callable,
   const char *module = pmap_callable_get_module (callable);
   gboolean has_user_data = pmap_callable_get_user_data (callable) != NULL;
 
+  if (pmap_callable_get_ref (callable) != NULL)
+    return g_variant_ref (pmap_callable_get_ref (callable));
+
   if (pmap_callable_get_by_value (callable))
     return address_ref_new (callable, hosting, error);
 
@@ -207,9 +211,9 @@ pmap_function_ref_new (PmapCallable  *callable,
    * unless the function can travel by value, which needs none. */
   if (name != NULL &&
       (module != NULL || !functions_by_value || has_user_data))
-    return g_variant_new ("(s@v)", "name",
-                          g_variant_new_variant (g_variant_new ("(ss)", name,
-                                                                module ? module : "")));
+    return g_variant_ref_sink (g_variant_new ("(s@v)", "name",
+                                              g_variant_new_variant (g_variant_new ("(ss)", name,
+                                                                                    module ? module : ""))));
 
   if (!functions_by_value)
     {
@@ -263,6 +267,22 @@ resolve_address (GVariant  *value,
   return pmap_callable_new (NULL, (PmapFunc) (lookup.base + offset), NULL, NULL);
 }
 
+static PmapCallable *
+resolve_serialized (GVariant  *value,
+                    GError   **error)
+{
+  g_autoptr(PmapSerializer) serializer = NULL;
+  g_autoptr(GVariant) function = NULL;
+  const char *name;
+
+  g_variant_get (value, "(&sv)", &name, &function);
+  serializer = pmap_serializer_create (name, error);
+  if (serializer == NULL)
+    return NULL;
+
+  return pmap_callable_new_serialized (serializer, function);
+}
+
 PmapCallable *
 pmap_function_ref_resolve (GVariant  *ref,
                            GError   **error)
@@ -286,6 +306,9 @@ pmap_function_ref_resolve (GVariant  *ref,
 
   if (g_str_equal (kind, "address") && g_variant_is_of_type (value, G_VARIANT_TYPE ("(ayst)")))
     return resolve_address (value, error);
+
+  if (g_str_equal (kind, "serialized") && g_variant_is_of_type (value, G_VARIANT_TYPE ("(sv)")))
+    return resolve_serialized (value, error);
 
   g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
                "Unknown function reference of kind “%s” and type %s",

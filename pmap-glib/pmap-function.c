@@ -11,6 +11,7 @@
 
 #include "pmap-error.h"
 #include "pmap-function-private.h"
+#include "pmap-serializer.h"
 
 struct _PmapCallable
 {
@@ -22,6 +23,10 @@ struct _PmapCallable
   GDestroyNotify   destroy;
   guint            thread_bound : 1;
   guint            by_value : 1;
+
+  /* How a function given as data is named to workers; see
+   * pmap_callable_new_serialized(). */
+  GVariant        *ref;
 };
 
 G_LOCK_DEFINE_STATIC (registry);
@@ -82,6 +87,7 @@ pmap_callable_unref (PmapCallable *self)
 
   if (self->destroy != NULL)
     self->destroy (self->user_data);
+  g_clear_pointer (&self->ref, g_variant_unref);
   g_free (self->name);
   g_free (self->module);
   g_free (self);
@@ -123,6 +129,67 @@ gpointer
 pmap_callable_get_user_data (PmapCallable *self)
 {
   return self->user_data;
+}
+
+typedef struct
+{
+  PmapSerializer *serializer;
+  GVariant       *function;
+} SerializedFunction;
+
+static void
+serialized_function_free (gpointer data)
+{
+  SerializedFunction *serialized = data;
+
+  g_object_unref (serialized->serializer);
+  g_variant_unref (serialized->function);
+  g_free (serialized);
+}
+
+static GVariant *
+call_serialized (GVariant  *input,
+                 gpointer   user_data,
+                 GError   **error)
+{
+  SerializedFunction *serialized = user_data;
+
+  return pmap_serializer_call (serialized->serializer, serialized->function,
+                               input, error);
+}
+
+/* A function that @serializer made into @function, which its call() runs.
+ * It travels to workers as itself, with the serializer's name, whatever
+ * the map's serializer. */
+PmapCallable *
+pmap_callable_new_serialized (PmapSerializer *serializer,
+                              GVariant       *function)
+{
+  SerializedFunction *serialized = g_new0 (SerializedFunction, 1);
+  PmapCallable *self;
+
+  serialized->serializer = g_object_ref (serializer);
+  serialized->function = g_variant_ref_sink (function);
+
+  self = pmap_callable_new (NULL, call_serialized, serialized, serialized_function_free);
+  /* A call() written in JavaScript is bound to GJS's main thread. */
+  self->thread_bound =
+    func_is_javascript ((PmapFunc) PMAP_SERIALIZER_GET_CLASS (serializer)->call);
+  self->by_value = TRUE;
+  self->ref = g_variant_ref_sink (g_variant_new ("(s@v)", "serialized",
+                                                 g_variant_new_variant (
+                                                   g_variant_new ("(s@v)",
+                                                                  pmap_serializer_get_name (serializer),
+                                                                  g_variant_new_variant (function)))));
+
+  return self;
+}
+
+/* The reference that workers find the function by, if it carries one. */
+GVariant *
+pmap_callable_get_ref (PmapCallable *self)
+{
+  return self->ref;
 }
 
 gboolean

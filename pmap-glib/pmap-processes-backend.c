@@ -284,10 +284,10 @@ typedef struct
   guint64  idle_timeout_ms;
 } Runner;
 
-/* Workers re-create the serializer from its name, and C workers know only
- * the built-in ones. A subclass may take a built-in's name: it then runs
- * its encode() and decode() here, and must turn values into what that
- * built-in serializer reads in the worker. */
+/* Workers re-create the serializer from its name: a name that this
+ * process does not know, workers do not either. A subclass may take a
+ * built-in's name: it then runs its encode() and decode() here, and must
+ * turn values into what that built-in serializer reads in the worker. */
 static gboolean
 check_serializer (PmapSerializer  *serializer,
                   GError         **error)
@@ -299,7 +299,8 @@ check_serializer (PmapSerializer  *serializer,
     {
       g_set_error (error, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
                    "The serializer “%s” (%s) is not one that worker processes "
-                   "know; their serializers are “general” and “variant”",
+                   "know; they know “general”, “variant” and those registered "
+                   "with pmap_serializer_register() before they serve tasks",
                    name, G_OBJECT_TYPE_NAME (serializer));
       return FALSE;
     }
@@ -334,8 +335,6 @@ run_job (gpointer data,
           ref = pmap_function_ref_new (pmap_job_get_callable (job),
                                        pmap_serializer_get_functions_by_value (pmap_job_get_serializer (job)),
                                        pmap_worker_is_hosting (), &error);
-          if (ref != NULL)
-            g_variant_ref_sink (ref);
         }
       if (ref != NULL && !pmap_job_is_stopping (job) &&
           (batch = batch_message (job, ref, first, n_tasks, &failed, &error)) != NULL)

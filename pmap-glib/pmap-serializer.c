@@ -35,11 +35,21 @@
  * A serializer of one's own subclasses `PmapSerializer` and implements
  * [vfunc@Pmap.Serializer.encode] and [vfunc@Pmap.Serializer.decode]; the
  * base class passes values through unchanged. Worker processes find a
- * serializer by its [property@Pmap.Serializer:name], and the C workers
- * know only `general` and `variant`: a subclass with another name is
- * refused before any worker starts, and one that takes a built-in's name
- * runs its own encode() and decode() in the calling process and must turn
- * values into what that built-in reads in the worker.
+ * serializer by its [property@Pmap.Serializer:name]: besides the built-in
+ * ones, a worker knows those that [func@Pmap.Serializer.register] made
+ * known before it served its first task, in the program that hosts it
+ * (see [func@Pmap.host_workers] and [func@Pmap.set_worker_command]). A
+ * subclass that takes a built-in's name runs its own encode() and
+ * decode() in the calling process and must turn values into what that
+ * built-in reads in the worker.
+ *
+ * A serializer can also carry functions that no C pointer names, such as
+ * those of an interpreted language: it turns the function into data,
+ * which [ctor@Pmap.Wrapped.new_serialized] hands to a map, and its
+ * [vfunc@Pmap.Serializer.call] runs that data on an input, in the worker
+ * process or, on the backends that run tasks in the calling process,
+ * there. This is how the Python and JavaScript layers of pmap-glib run
+ * their functions in worker processes of their own interpreter.
  *
  * Since: 1.0
  */
@@ -75,6 +85,19 @@ pmap_serializer_real_decode (PmapSerializer  *self,
                              GError         **error)
 {
   return g_variant_ref (data);
+}
+
+static GVariant *
+pmap_serializer_real_call (PmapSerializer  *self,
+                           GVariant        *function,
+                           GVariant        *input,
+                           GError         **error)
+{
+  g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+               "The serializer “%s” (%s) cannot run a function given as "
+               "data: it does not implement call()",
+               pmap_serializer_get_name (self), G_OBJECT_TYPE_NAME (self));
+  return NULL;
 }
 
 static void
@@ -146,6 +169,7 @@ pmap_serializer_class_init (PmapSerializerClass *klass)
 
   klass->encode = pmap_serializer_real_encode;
   klass->decode = pmap_serializer_real_decode;
+  klass->call = pmap_serializer_real_call;
 
   /**
    * PmapSerializer:name:
@@ -187,9 +211,57 @@ pmap_serializer_init (PmapSerializer *self)
 {
 }
 
+G_LOCK_DEFINE_STATIC (registered);
+/* Names to the GTypes of the serializers that were registered. */
+static GHashTable *registered;
+
+/**
+ * pmap_serializer_register:
+ * @name: (not nullable): the name that finds the serializer
+ * @type: a subclass of [class@Pmap.Serializer]
+ *
+ * Makes a serializer class known by @name to [func@Pmap.Serializer.create],
+ * to `PMAP_SERIALIZER` and to the worker processes of a program that
+ * registers it before it serves tasks. The serializer is created with
+ * g_object_new() and @name as its [property@Pmap.Serializer:name].
+ *
+ * Registering a name again replaces its class; the built-in names
+ * `general` and `variant` cannot be taken.
+ *
+ * Since: 1.0
+ */
+void
+pmap_serializer_register (const char *name,
+                          GType       type)
+{
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (g_type_is_a (type, PMAP_TYPE_SERIALIZER));
+  g_return_if_fail (!g_str_equal (name, "general") && !g_str_equal (name, "variant"));
+
+  G_LOCK (registered);
+  if (registered == NULL)
+    registered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (registered, g_strdup (name), GSIZE_TO_POINTER (type));
+  G_UNLOCK (registered);
+}
+
+static GType
+lookup_registered (const char *name)
+{
+  GType type = G_TYPE_INVALID;
+
+  G_LOCK (registered);
+  if (registered != NULL)
+    type = GPOINTER_TO_SIZE (g_hash_table_lookup (registered, name));
+  G_UNLOCK (registered);
+
+  return type;
+}
+
 /**
  * pmap_serializer_create:
- * @name: (not nullable): a serializer's name: `general` or `variant`
+ * @name: (not nullable): a serializer's name: `general`, `variant` or one
+ *   given to [func@Pmap.Serializer.register]
  * @error: return location for an error
  *
  * Creates a serializer of the kind named @name.
@@ -203,6 +275,8 @@ PmapSerializer *
 pmap_serializer_create (const char  *name,
                         GError     **error)
 {
+  GType type;
+
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -212,9 +286,15 @@ pmap_serializer_create (const char  *name,
                          "functions-by-value", g_str_equal (name, "general"),
                          NULL);
 
+  type = lookup_registered (name);
+  if (type != G_TYPE_INVALID)
+    return g_object_new (type, "name", name, NULL);
+
   g_set_error (error, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
                "There is no serializer named “%s”; the serializers are "
-               "“general” (the default) and “variant”", name);
+               "“general” (the default), “variant” and those that a "
+               "binding or the program registers (“pickle” and "
+               "“cloudpickle” in Python)", name);
   return NULL;
 }
 
@@ -312,4 +392,37 @@ pmap_serializer_decode (PmapSerializer  *self,
   g_return_val_if_fail (data != NULL, NULL);
 
   return PMAP_SERIALIZER_GET_CLASS (self)->decode (self, data, error);
+}
+
+/**
+ * pmap_serializer_call: (virtual call)
+ * @self: a serializer
+ * @function: what this serializer made of a function, as given to
+ *   [ctor@Pmap.Wrapped.new_serialized]
+ * @input: a task's input
+ * @error: return location for an error
+ *
+ * Runs the function that @function describes on @input, and returns its
+ * result. It runs in worker processes, and on the threads backend on
+ * several threads at once.
+ *
+ * The base class knows no function given as data and fails with
+ * %PMAP_ERROR_NOT_SERIALIZABLE.
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GVariant *
+pmap_serializer_call (PmapSerializer  *self,
+                      GVariant        *function,
+                      GVariant        *input,
+                      GError         **error)
+{
+  g_return_val_if_fail (PMAP_IS_SERIALIZER (self), NULL);
+  g_return_val_if_fail (function != NULL, NULL);
+  g_return_val_if_fail (input != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return PMAP_SERIALIZER_GET_CLASS (self)->call (self, function, input, error);
 }

@@ -26,6 +26,8 @@ G_DECLARE_DERIVABLE_TYPE (PmapSerializer, pmap_serializer, PMAP, SERIALIZER, GOb
  * @encode: turns a value into what travels; see [vfunc@Pmap.Serializer.encode]
  * @decode: turns what travelled back into the value; see
  *   [vfunc@Pmap.Serializer.decode]
+ * @call: runs a function that this serializer made into data; see
+ *   [vfunc@Pmap.Serializer.call]
  *
  * The class structure of [class@Pmap.Serializer].
  *
@@ -41,14 +43,21 @@ struct _PmapSerializerClass
   GVariant *(*decode) (PmapSerializer  *self,
                        GVariant        *data,
                        GError         **error);
+  GVariant *(*call)   (PmapSerializer  *self,
+                       GVariant        *function,
+                       GVariant        *input,
+                       GError         **error);
 
   /*< private >*/
-  gpointer _reserved[10];
+  gpointer _reserved[9];
 };
 
 PMAP_AVAILABLE_IN_1_0
 PmapSerializer *pmap_serializer_create                 (const char      *name,
                                                         GError         **error);
+PMAP_AVAILABLE_IN_1_0
+void            pmap_serializer_register               (const char      *name,
+                                                        GType            type);
 PMAP_AVAILABLE_IN_1_0
 const char     *pmap_serializer_get_name               (PmapSerializer  *self);
 PMAP_AVAILABLE_IN_1_0
@@ -60,6 +69,11 @@ GVariant       *pmap_serializer_encode                 (PmapSerializer  *self,
 PMAP_AVAILABLE_IN_1_0
 GVariant       *pmap_serializer_decode                 (PmapSerializer  *self,
                                                         GVariant        *data,
+                                                        GError         **error);
+PMAP_AVAILABLE_IN_1_0
+GVariant       *pmap_serializer_call                   (PmapSerializer  *self,
+                                                        GVariant        *function,
+                                                        GVariant        *input,
                                                         GError         **error);
 
 G_END_DECLS

@@ -28,6 +28,9 @@ struct _PmapWorker
 {
   GSubprocess *process;
   PmapChannel *channel;
+  /* The command that started it, its arguments joined: a worker serves
+   * the maps that would start the same. */
+  char        *command;
   int          pid;
   gint64       idle_deadline;
 
@@ -77,24 +80,6 @@ pmap_worker_get_pid (PmapWorker *worker)
   return worker->pid;
 }
 
-static const char *
-worker_program (void)
-{
-  static char *self_exe;
-  const char *helper;
-
-  if (pmap_worker_is_hosting ())
-    {
-      if (g_once_init_enter (&self_exe))
-        g_once_init_leave (&self_exe, g_file_read_link ("/proc/self/exe", NULL));
-      if (self_exe != NULL)
-        return self_exe;
-    }
-
-  helper = g_getenv ("PMAP_WORKER_PATH");
-  return helper != NULL ? helper : PMAP_WORKER_INSTALLED_PATH;
-}
-
 /* A PmapAbortFunc that gives up once the monotonic time in @user_data has
  * passed. */
 static gboolean
@@ -123,6 +108,7 @@ worker_free (PmapWorker *worker)
   if (worker->running_task != NULL)
     munmap (worker->running_task, sizeof (gint));
   g_clear_object (&worker->process);
+  g_free (worker->command);
   g_free (worker);
 }
 
@@ -206,13 +192,14 @@ map_running_task (int fd)
 }
 
 static PmapWorker *
-spawn_worker (GError **error)
+spawn_worker (const char * const  *argv,
+              const char          *command,
+              GError             **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GVariant) hello = NULL;
   g_autoptr(GError) local_error = NULL;
-  const char *program = worker_program ();
-  const char *argv[] = { program, NULL };
+  const char *program = argv[0];
   const char *identifier;
   PmapWorker *worker;
   PmapMessageKind kind;
@@ -234,6 +221,7 @@ spawn_worker (GError **error)
 
   worker = g_new0 (PmapWorker, 1);
   worker->channel = pmap_channel_new (fds[0]);
+  worker->command = g_strdup (command);
 
   running_fd = memfd_create ("pmap-running-task", MFD_CLOEXEC);
   if (running_fd < 0 || (worker->running_task = map_running_task (running_fd)) == NULL)
@@ -264,10 +252,9 @@ spawn_worker (GError **error)
   if (worker->process == NULL)
     {
       g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
-                   "Could not start the worker process %s: %s; install "
-                   "pmap-worker or set PMAP_WORKER_PATH to it, or call "
-                   "pmap_host_workers() at the start of main()",
-                   program, local_error->message);
+                   "Could not start the worker process %s: %s; %s",
+                   program, local_error->message,
+                   pmap_worker_command_advice (TRUE));
       worker_free (worker);
       return NULL;
     }
@@ -306,15 +293,14 @@ spawn_worker (GError **error)
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
                      "The worker process %s did not say hello within %d "
-                     "seconds and was stopped; if this program calls "
-                     "pmap_host_workers(), call it first in main()",
-                     program, (int) (HELLO_TIMEOUT_US / G_USEC_PER_SEC));
+                     "seconds and was stopped; %s",
+                     program, (int) (HELLO_TIMEOUT_US / G_USEC_PER_SEC),
+                     pmap_worker_command_advice (FALSE));
       else
         g_set_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_START,
-                     "The worker process %s did not start: %s (it %s); if this "
-                     "program calls pmap_host_workers(), call it first in main()",
+                     "The worker process %s did not start: %s (it %s); %s",
                      program, local_error->message,
-                     how ? how : "was stopped");
+                     how ? how : "was stopped", pmap_worker_command_advice (FALSE));
       return NULL;
     }
 
@@ -329,19 +315,40 @@ worker_is_quiet (PmapWorker *worker)
   return pmap_channel_is_quiet (worker->channel);
 }
 
+/* The most recently used idle worker that @command started. Under the
+ * lock. */
+static PmapWorker *
+take_idle_worker (const char *command)
+{
+  for (GList *l = idle_workers.head; l != NULL; l = l->next)
+    {
+      PmapWorker *worker = l->data;
+
+      if (g_str_equal (worker->command, command))
+        {
+          g_queue_delete_link (&idle_workers, l);
+          return worker;
+        }
+    }
+
+  return NULL;
+}
+
 PmapWorker *
 pmap_worker_pool_acquire (GError **error)
 {
+  g_auto(GStrv) argv = pmap_worker_dup_command ();
+  g_autofree char *command = g_strjoinv ("\x1f", argv);
   PmapWorker *worker;
 
   for (;;)
     {
       g_mutex_lock (&pool_mutex);
-      worker = g_queue_pop_head (&idle_workers);
+      worker = take_idle_worker (command);
       g_mutex_unlock (&pool_mutex);
 
       if (worker == NULL)
-        return spawn_worker (error);
+        return spawn_worker ((const char * const *) argv, command, error);
 
       if (worker_is_quiet (worker))
         return worker;

@@ -15,6 +15,13 @@ G_BEGIN_DECLS
 #define PMAP_WORKER_RUNNING_FD_ENV "PMAP_WORKER_RUNNING_FD"
 
 gboolean pmap_worker_is_hosting (void);
+/* The command that starts a worker process: the one set with
+ * pmap_set_worker_command(), else this program when it hosts workers,
+ * else the pmap-worker helper. */
+char   **pmap_worker_dup_command (void);
+/* What to do when that command did not start (@not_found) or did not say
+ * hello. */
+const char *pmap_worker_command_advice (gboolean not_found);
 int      pmap_worker_serve      (int   fd,
                                  gint *running_task);
 

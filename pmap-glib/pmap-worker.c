@@ -54,9 +54,11 @@ static gboolean hosting;
  * call, or by a module; a worker runs `main()` up to this call, so put
  * before it only what the workers need.
  *
- * It is for compiled programs. A Python or GJS script must not call it:
+ * It is for compiled programs. A Python or GJS script does not call it:
  * its process is the interpreter, which started again without the script
- * is no worker. See
+ * is no worker. The Python and JavaScript layers of pmap-glib name a
+ * worker of their own with [func@Pmap.set_worker_command], which calls
+ * this function in its interpreter. See
  * [Hosting workers](backends.html#hosting-workers) and
  * [Worker protocol](protocol.html).
  *
@@ -104,6 +106,86 @@ gboolean
 pmap_worker_is_hosting (void)
 {
   return hosting;
+}
+
+G_LOCK_DEFINE_STATIC (command);
+static char **command;
+
+/**
+ * pmap_set_worker_command:
+ * @argv: (array zero-terminated=1) (nullable): the program to start as a
+ *   worker process and its arguments, or %NULL for the default
+ *
+ * Sets the command that the `processes` backend starts as its worker
+ * processes. The command must call [func@Pmap.host_workers] in a process
+ * that knows what the maps send it: the functions they name and the
+ * serializers they use. @argv[0] is looked for in `PATH` when it holds no
+ * slash.
+ *
+ * The default is this program when it called [func@Pmap.host_workers],
+ * else the `pmap-worker` helper (`PMAP_WORKER_PATH` overrides where it
+ * is). The Python and JavaScript layers of pmap-glib set a command that
+ * starts their interpreter on a worker module of theirs, so that Python
+ * and JavaScript functions run in workers.
+ *
+ * Workers that are idle stay for the maps that would start the same
+ * command; the next map starts workers with the new one.
+ *
+ * Since: 1.0
+ */
+void
+pmap_set_worker_command (const char * const *argv)
+{
+  g_return_if_fail (argv == NULL || argv[0] != NULL);
+
+  G_LOCK (command);
+  g_strfreev (command);
+  command = g_strdupv ((char **) argv);
+  G_UNLOCK (command);
+}
+
+const char *
+pmap_worker_command_advice (gboolean not_found)
+{
+  gboolean command_set;
+
+  G_LOCK (command);
+  command_set = command != NULL;
+  G_UNLOCK (command);
+
+  if (command_set)
+    return "check the command given to pmap_set_worker_command(), which "
+           "must start a process that calls pmap_host_workers()";
+  if (not_found)
+    return "install pmap-worker or set PMAP_WORKER_PATH to it, or call "
+           "pmap_host_workers() at the start of main()";
+  return "if this program calls pmap_host_workers(), call it first in main()";
+}
+
+char **
+pmap_worker_dup_command (void)
+{
+  static char *self_exe;
+  const char *helper;
+  char **argv;
+
+  G_LOCK (command);
+  argv = g_strdupv (command);
+  G_UNLOCK (command);
+  if (argv != NULL)
+    return argv;
+
+  if (hosting)
+    {
+      if (g_once_init_enter (&self_exe))
+        g_once_init_leave (&self_exe, g_file_read_link ("/proc/self/exe", NULL));
+      if (self_exe != NULL)
+        return g_strdupv ((char *[]) { self_exe, NULL });
+    }
+
+  helper = g_getenv ("PMAP_WORKER_PATH");
+  return g_strdupv ((char *[]) { (char *) (helper != NULL ? helper : PMAP_WORKER_INSTALLED_PATH),
+                                 NULL });
 }
 
 static gboolean
@@ -155,21 +237,23 @@ resolve_cached (FunctionCache  *cache,
 {
   if (cache->ref == NULL || !g_variant_equal (cache->ref, ref))
     {
+      /* A copy: @ref may lie in the parent's memfd, which the parent
+       * rewrites for a later batch once nothing here maps it, and the
+       * function resolved from it may keep parts of it. */
+      g_autoptr(GBytes) copy = g_bytes_new (g_variant_get_data (ref),
+                                            g_variant_get_size (ref));
+
       g_clear_pointer (&cache->ref, g_variant_unref);
       g_clear_pointer (&cache->callable, pmap_callable_unref);
 
-      cache->callable = pmap_function_ref_resolve (ref, error);
+      cache->ref = g_variant_ref_sink (g_variant_new_from_bytes (g_variant_get_type (ref),
+                                                                 copy, FALSE));
+      cache->callable = pmap_function_ref_resolve (cache->ref, error);
       if (cache->callable == NULL)
-        return NULL;
-      /* A copy: @ref may lie in the parent's memfd, which the parent
-       * rewrites for a later batch once nothing here maps it. */
-      {
-        g_autoptr(GBytes) copy = g_bytes_new (g_variant_get_data (ref),
-                                              g_variant_get_size (ref));
-
-        cache->ref = g_variant_ref_sink (g_variant_new_from_bytes (g_variant_get_type (ref),
-                                                                   copy, FALSE));
-      }
+        {
+          g_clear_pointer (&cache->ref, g_variant_unref);
+          return NULL;
+        }
     }
 
   return cache->callable;

@@ -16,6 +16,8 @@
 G_BEGIN_DECLS
 
 PMAP_AVAILABLE_IN_1_0
-void pmap_host_workers (void);
+void pmap_host_workers       (void);
+PMAP_AVAILABLE_IN_1_0
+void pmap_set_worker_command (const char * const *argv);
 
 G_END_DECLS

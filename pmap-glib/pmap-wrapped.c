@@ -30,6 +30,11 @@
  * refused with %PMAP_ERROR_NOT_SERIALIZABLE when a map needs to send it.
  * Backends that run tasks in the calling process call it as it is.
  *
+ * A function that a serializer made into data, such as a Python function
+ * that cloudpickle turned into bytes, is wrapped with
+ * [ctor@Pmap.Wrapped.new_serialized]: it travels as that data with the
+ * name of its serializer, whose [vfunc@Pmap.Serializer.call] runs it.
+ *
  * Since: 1.0
  */
 struct _PmapWrapped
@@ -98,4 +103,36 @@ PmapCallable *
 pmap_wrapped_get_callable (PmapWrapped *self)
 {
   return self->callable;
+}
+
+/**
+ * pmap_wrapped_new_serialized:
+ * @serializer: the serializer that made @function, and whose
+ *   [vfunc@Pmap.Serializer.call] runs it
+ * @function: what @serializer made of a function; a floating reference
+ *   is sunk
+ *
+ * Wraps a function given as data. On the `processes` backend, @function
+ * travels to the workers with @serializer's name, whatever the executor's
+ * serializer, and workers run it with their own serializer of that name;
+ * other backends run it with @serializer in the calling process.
+ *
+ * Returns: (transfer full): the wrapped function
+ *
+ * Since: 1.0
+ */
+PmapWrapped *
+pmap_wrapped_new_serialized (PmapSerializer *serializer,
+                             GVariant       *function)
+{
+  PmapWrapped *self;
+
+  g_return_val_if_fail (PMAP_IS_SERIALIZER (serializer), NULL);
+  g_return_val_if_fail (pmap_serializer_get_name (serializer) != NULL, NULL);
+  g_return_val_if_fail (function != NULL, NULL);
+
+  self = g_object_new (PMAP_TYPE_WRAPPED, NULL);
+  self->callable = pmap_callable_new_serialized (serializer, function);
+
+  return self;
 }

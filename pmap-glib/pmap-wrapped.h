@@ -13,6 +13,7 @@
 
 #include "pmap-version-macros.h"
 #include "pmap-function.h"
+#include "pmap-serializer.h"
 
 G_BEGIN_DECLS
 
@@ -25,5 +26,8 @@ PMAP_AVAILABLE_IN_1_0
 PmapWrapped *pmap_wrapped_new (PmapFunc       func,
                                gpointer       user_data,
                                GDestroyNotify destroy);
+PMAP_AVAILABLE_IN_1_0
+PmapWrapped *pmap_wrapped_new_serialized (PmapSerializer *serializer,
+                                          GVariant       *function);
 
 G_END_DECLS
