@@ -61,7 +61,7 @@ def run_async(start, finish, context=None, timeout_s=60):
         outcome.callback_data = callback_data
         try:
             outcome.results = finish(result)
-        except GLib.Error as error:
+        except Exception as error:
             outcome.error = error
         completed.append(True)
         loop.quit()
