@@ -106,3 +106,16 @@ def cancel_from_progress(executor, n_done_to_cancel_at):
 
     executor.connect('progress', on_progress)
     return cancellable, slow, calls
+
+
+def napping(seconds=0.01):
+    """A function that records its argument, sleeps, and returns it, with
+    the list of the arguments it was called with."""
+    started = []
+
+    def nap(x):
+        started.append(x)
+        time.sleep(seconds)
+        return x
+
+    return nap, started
