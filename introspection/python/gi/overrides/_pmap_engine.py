@@ -77,6 +77,11 @@ def _runs_in_worker_processes(executor):
             not getattr(_running, 'depth', 0))
 
 
+def _chunk_size(executor, calls):
+    return chunk_size_for(len(calls), executor.get_effective_n_jobs(),
+                          executor.get_batch_size())
+
+
 def run_calls(executor, calls, cancellable=None, progress=None):
     """Runs @calls, a list of (func, args, kwargs), on @executor and waits.
 
@@ -86,27 +91,41 @@ def run_calls(executor, calls, cancellable=None, progress=None):
     an error of pmap-glib's: settings, cancellation through @cancellable.
     @progress, if not None, is called as progress(n_done_calls, n_calls) on
     the calling thread as chunks complete.
+
+    Chunk k holds the calls chunk_range(k, chunk_size, len(calls)).
     """
     _check_settings(executor, cancellable)
+    chunk_size = _chunk_size(executor, calls)
     if _runs_in_worker_processes(executor):
+        # The one place where maps leave this process: a remote engine
+        # takes the same arguments and keeps the same contract.
         raise _pmap_error(
             Pmap.Error.NOT_SERIALIZABLE,
             'A Python callable cannot run on the “processes” backend yet; '
             'use the “threads” or “sequential” backend, or map a native '
             'function registered by a module with map_by_name()')
-    return _InProcessMap(executor, calls, cancellable, progress).run()
+    return _InProcessMap(executor, calls, chunk_size, cancellable,
+                         progress).run()
+
+
+def engine_for(executor):
+    """A C executor that runs maps of chunks for @executor: the same
+    backend, serializer and jobs, and batches of one task, since each task
+    is a chunk already, sized for the jobs. Its progress signal is not
+    @executor's; re-emit it (see _InProcessMap._chunks_done)."""
+    return _CExecutor(backend=executor.get_backend(),
+                      serializer=executor.get_serializer(),
+                      n_jobs=executor.get_n_jobs(), batch_size=1)
 
 
 class _InProcessMap:
     """One map of Python calls, run a chunk at a time by the tasks of a C
     map on the engine."""
 
-    def __init__(self, executor, calls, cancellable, progress):
+    def __init__(self, executor, calls, chunk_size, cancellable, progress):
         self.executor = executor
         self.calls = calls
-        self.chunk_size = chunk_size_for(len(calls),
-                                         executor.get_effective_n_jobs(),
-                                         executor.get_batch_size())
+        self.chunk_size = chunk_size
         self.results = [None] * len(calls)
         self.failure = None
         self.cancellable = cancellable
@@ -115,10 +134,7 @@ class _InProcessMap:
         self.lock = threading.Lock()
 
     def _engine(self):
-        executor = self.executor
-        engine = _CExecutor(backend=executor.get_backend(),
-                            serializer=executor.get_serializer(),
-                            n_jobs=executor.get_n_jobs(), batch_size=1)
+        engine = engine_for(self.executor)
         handler = engine.connect('progress', self._chunks_done)
         return engine, handler
 
@@ -228,7 +244,8 @@ def start_calls(executor, calls, cancellable, progress, task):
         return
 
     if not _runs_in_worker_processes(executor):
-        _InProcessMap(executor, calls, cancellable, progress).start(task)
+        _InProcessMap(executor, calls, _chunk_size(executor, calls),
+                      cancellable, progress).start(task)
         return
 
     # Worker processes: wait for run_calls() on a thread of our own, and
