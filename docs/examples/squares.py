@@ -8,17 +8,17 @@ gi.require_version('Pmap', '1.0')
 from gi.repository import GLib, Pmap
 
 
-def square(item):
-    x = item.get_int64()
-    return GLib.Variant('x', x * x)
+def square(x):
+    return x * x
 
 
-executor = Pmap.Executor(n_jobs=2)
+executor = Pmap.Executor(n_jobs=2, backend='threads')
 try:
-    results = executor.map([GLib.Variant('x', i) for i in range(10)], square)
+    results = executor.map(range(10), square)
 except GLib.Error as error:
-    # A Python exception in square() arrives here too, with its traceback.
+    # An error of pmap-glib's own; an exception that square() raises is
+    # raised here as itself, with a note naming the call.
     raise SystemExit(f'The map failed: {error.message}')
 
 for i, result in enumerate(results):
-    print(f'square({i}) = {result.get_int64()}')
+    print(f'square({i}) = {result}')

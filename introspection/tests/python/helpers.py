@@ -61,7 +61,7 @@ def run_async(start, finish, context=None, timeout_s=60):
         outcome.callback_data = callback_data
         try:
             outcome.results = finish(result)
-        except GLib.Error as error:
+        except Exception as error:
             outcome.error = error
         completed.append(True)
         loop.quit()
@@ -106,3 +106,16 @@ def cancel_from_progress(executor, n_done_to_cancel_at):
 
     executor.connect('progress', on_progress)
     return cancellable, slow, calls
+
+
+def napping(seconds=0.01):
+    """A function that records its argument, sleeps, and returns it, with
+    the list of the arguments it was called with."""
+    started = []
+
+    def nap(x):
+        started.append(x)
+        time.sleep(seconds)
+        return x
+
+    return nap, started

@@ -93,19 +93,34 @@ def covered(batches):
     return [i for first, n in batches for i in range(first, first + n)]
 
 
-def test_python_backend_runs_every_batch(executor):
+def test_python_backend_runs_every_batch(executor, test_module):
     backend = LoopBackend()
     executor.props.backend = backend
     executor.props.n_jobs = 3
     executor.props.batch_size = 7
 
-    results = executor.map(ints(range(100)), lambda v: GLib.Variant('x', v.unpack() * 2))
+    results = executor.map_by_name('test.square', ints(range(100)), None)
 
     assert executor.props.backend == backend
-    assert unpack(results) == [v * 2 for v in range(100)]
+    assert unpack(results) == [v * v for v in range(100)]
     assert backend.jobs == [(100, 3)]
     assert all(n_tasks <= 7 for _, n_tasks in backend.batches)
     assert covered(backend.batches) == list(range(100))
+
+
+def test_python_backend_runs_python_calls_in_chunks(executor):
+    """A Python map hands the backend one task per chunk of batch-size
+    calls, claimed one at a time, and no job before that."""
+    backend = LoopBackend()
+    executor.props.backend = backend
+    executor.props.n_jobs = 3
+    executor.props.batch_size = 7
+
+    results = executor.map(range(100), lambda v: v * 2)
+
+    assert results == [v * 2 for v in range(100)]
+    assert backend.jobs == [(15, 3)]
+    assert backend.batches == [(k, 1) for k in range(15)]
 
 
 def test_python_backend_with_automatic_batches(executor, test_module):

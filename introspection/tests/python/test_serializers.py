@@ -173,21 +173,18 @@ def test_module_function_on_processes(test_module, serializer):
     assert unpack(executor.map_by_name('test.square', ints(range(100)), None)) == SQUARES
 
 
-@pytest.mark.parametrize('serializer, phrase', [
-    ('general', 'not compiled code'),
-    ('variant', 'has no registered name'),
-])
-def test_python_function_on_processes(serializer, phrase):
-    """A Python function cannot reach a worker process, by value or by name,
-    and the error says so."""
+@pytest.mark.parametrize('serializer', ['general', 'variant'])
+def test_python_function_on_processes(serializer):
+    """A Python callable cannot reach a worker process yet, whatever the
+    serializer, and the error says so before any call."""
     executor = executor_on('processes', serializer)
     calls = []
 
     with pytest.raises(GLib.Error) as info:
-        executor.map(ints(range(10)), calls.append)
+        executor.map(range(10), calls.append)
 
-    assert_error(info.value, Pmap.error_quark(), Pmap.Error.NOT_SERIALIZABLE, 'Task ')
-    assert phrase in info.value.message
+    assert_error(info.value, Pmap.error_quark(), Pmap.Error.NOT_SERIALIZABLE,
+                 'A Python callable cannot run on the “processes” backend')
     assert calls == []
 
 

@@ -2,31 +2,48 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-"""Makes Python functions safe to hand to Pmap.
+"""pmap-glib for Python: joblib's Parallel and delayed as a GObject.
 
-PyGObject turns a GLib.Error raised in a callback into the callback's
-GError, but prints any other exception and lets the callback return NULL.
-Every function that reaches pmap-glib from Python is therefore wrapped so
-that an exception becomes a Pmap.Error.FAILED error carrying its type,
-message and traceback, which the map then reports with the task's index.
+    executor = Pmap.Executor(n_jobs=2, backend='threads')
+    squares = executor.map(range(10), lambda x: x * x)
+    results = executor(Pmap.delayed(pow)(x, 3) for x in range(10))
+
+Items, arguments and results are plain Python values: the calls run in
+this process, chunk by chunk (see _pmap_engine), and their values never
+become GVariants. An exception that a call raises reaches the caller as
+itself. Functions handed to C as Pmap.Func (register_function(),
+Wrapped.new()) still take and return GLib.Variant.
 """
 
 import functools
 import traceback
 
-from gi.repository import GLib
+from gi.repository import Gio, GLib
 
 from ..importer import modules
 from ..overrides import override
+from . import _pmap_engine
+from ._pmap_calls import RemoteTraceback, as_call, delayed
+from ._pmap_config import executor_properties, parallel_config
 
 Pmap = modules['Pmap']._introspection_module
 
-__all__ = []
+__all__ = ['delayed', 'parallel_config', 'RemoteTraceback']
+
+# The keyword arguments of the calls that map() makes; never changed.
+_NO_KWARGS = {}
 
 
 def _carry_exceptions(func, user_data=()):
-    # The user data stays on the Python side: PyGObject would otherwise pass
-    # a None of its own when there is none.
+    """Wraps @func for C callers, which only understand a GError.
+
+    PyGObject turns a GLib.Error raised in a callback into the callback's
+    GError, but prints any other exception and lets the callback return
+    NULL: any other exception becomes a Pmap.Error.FAILED error carrying
+    its type, message and traceback. The user data stays on the Python
+    side: PyGObject would otherwise pass a None of its own when there is
+    none.
+    """
     @functools.wraps(func)
     def call(item, *_closure):
         try:
@@ -41,19 +58,87 @@ def _carry_exceptions(func, user_data=()):
     return call
 
 
-class Executor(Pmap.Executor):
-    def map(self, items, func, *user_data, cancellable=None):
-        return super().map(list(items), _carry_exceptions(func, user_data),
-                           None, cancellable)
+def _map_calls(func, items, args):
+    if not callable(func):
+        raise TypeError(f'map() needs a callable, not {type(func).__name__}')
+    if args:
+        return [(func, (item, *args), _NO_KWARGS) for item in items]
+    return [(func, (item,), _NO_KWARGS) for item in items]
 
-    def map_async(self, items, func, *user_data, cancellable=None,
-                  callback=None, callback_data=None):
-        # Keyword arguments: PyGObject 3.42 refuses this call positionally.
-        return super().map_async(items=list(items),
-                                 func=_carry_exceptions(func, user_data),
-                                 cancellable=cancellable,
-                                 callback=callback,
-                                 callback_data=callback_data)
+
+class Executor(Pmap.Executor):
+    """Runs calls in parallel, as joblib's Parallel.
+
+    Executor(n_jobs=None, backend=None, batch_size=None, serializer=None):
+    a backend or serializer may be given by name ('threads', 'sequential',
+    'processes'; 'general', 'variant') or as an object. Settings left to
+    None come from the parallel_config() in effect, else from the
+    environment (PMAP_N_JOBS, PMAP_BACKEND, PMAP_SERIALIZER), else are
+    -1 jobs, threads, automatic batches and the general serializer.
+    """
+
+    def __init__(self, n_jobs=None, backend=None, batch_size=None,
+                 serializer=None):
+        super().__init__(**executor_properties(n_jobs=n_jobs, backend=backend,
+                                               batch_size=batch_size,
+                                               serializer=serializer))
+
+    def __call__(self, calls, *, cancellable=None, progress=None):
+        """Runs @calls, an iterable of Pmap.delayed(func)(*args, **kwargs),
+        and returns their results in order.
+
+        The first call that raises stops the map, and its exception is
+        raised here, with a note naming the call's index. @progress, if
+        given, is called as progress(n_done_calls, n_calls) on this thread
+        as the map advances.
+        """
+        return _pmap_engine.run_calls(self, [as_call(c) for c in calls],
+                                      cancellable, progress)
+
+    def map(self, items, func, *args, cancellable=None, progress=None):
+        """Returns [func(item, *args) for item in items], computed in
+        parallel: self(Pmap.delayed(func)(item, *args) for item in items).
+        """
+        return _pmap_engine.run_calls(self, _map_calls(func, items, args),
+                                      cancellable, progress)
+
+    def starmap(self, items, func, *, cancellable=None, progress=None):
+        """Returns [func(*item) for item in items], computed in parallel."""
+        if not callable(func):
+            raise TypeError(f'starmap() needs a callable, not {type(func).__name__}')
+        calls = [(func, tuple(item), _NO_KWARGS) for item in items]
+        return _pmap_engine.run_calls(self, calls, cancellable, progress)
+
+    def map_async(self, items, func, *args, cancellable=None, callback=None,
+                  user_data=None, progress=None):
+        """Starts map() without waiting for it.
+
+        With a @callback, GIO's way: callback(executor, result, user_data)
+        runs on the thread-default main context when the map ends, and
+        executor.map_finish(result) returns the results or raises. Without
+        one, returns an awaitable for asyncio, whose result is the results;
+        cancelling the awaiting task cancels the map.
+        """
+        calls = _map_calls(func, items, args)
+        if callback is None:
+            return _pmap_engine.run_calls_awaiting(self, calls, cancellable,
+                                                   progress)
+        task = Gio.Task.new(self, cancellable, callback, user_data)
+        # The outcome is the map's, even if @cancellable is cancelled late.
+        task.set_check_cancellable(False)
+        _pmap_engine.start_calls(self, calls, cancellable, progress, task)
+        return None
+
+    def map_finish(self, result):
+        """The results of a map_async() that had a callback."""
+        finish = getattr(result, '_pmap_finish', None)
+        if finish is None:
+            return super().map_finish(result)
+        if not Gio.Task.is_valid(result, self):
+            raise ValueError('map_finish() was given the result of another '
+                             'object’s asynchronous operation')
+        result.propagate_boolean()
+        return finish()
 
 
 Executor = override(Executor)
