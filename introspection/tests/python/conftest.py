@@ -35,7 +35,9 @@ def no_swallowed_exceptions(monkeypatch):
 
 @pytest.fixture
 def executor():
-    return Pmap.Executor()
+    """An executor that runs Python functions in this process: Python's
+    default backend, processes, has tests of its own."""
+    return Pmap.Executor(backend='threads')
 
 
 @pytest.fixture(scope='session')

@@ -38,13 +38,15 @@ def test_settings_as_objects():
 
 
 def test_defaults():
-    assert settings(Pmap.Executor()) == ('threads', -1, 0, 'general')
+    # Python's default backend is processes, as joblib's: Python code runs
+    # in parallel only there.
+    assert settings(Pmap.Executor()) == ('processes', -1, 0, 'general')
     assert Pmap.Executor(batch_size='auto').props.batch_size == 0
 
 
 @pytest.mark.parametrize('kwargs, code', [
     ({'backend': 'dask'}, Pmap.Error.UNKNOWN_BACKEND),
-    ({'serializer': 'pickle'}, Pmap.Error.UNKNOWN_SERIALIZER),
+    ({'serializer': 'marshal'}, Pmap.Error.UNKNOWN_SERIALIZER),
 ])
 def test_unknown_names(kwargs, code):
     with pytest.raises(GLib.Error) as info:
@@ -84,7 +86,7 @@ def test_parallel_config_sets_defaults():
 
     assert settings(inside) == ('sequential', 1, 4, 'variant')
     assert settings(explicit) == ('threads', 2, 4, 'variant')
-    assert settings(after) == ('threads', -1, 0, 'general')
+    assert settings(after) == ('processes', -1, 0, 'general')
 
 
 def test_parallel_config_beats_the_environment(monkeypatch):
@@ -112,7 +114,7 @@ def test_parallel_config_restored_after_an_exception():
         with Pmap.parallel_config(backend='sequential'):
             raise KeyError('out')
 
-    assert Pmap.Executor().props.backend.props.name == 'threads'
+    assert Pmap.Executor().props.backend.props.name == 'processes'
 
 
 def test_parallel_config_names_make_one_backend_per_executor():
@@ -134,7 +136,7 @@ def test_parallel_config_as_a_decorator():
         return executor.props.backend.props.name, executor.map(range(3), lambda x: -x)
 
     assert run() == ('sequential', [0, -1, -2])
-    assert Pmap.Executor().props.backend.props.name == 'threads'
+    assert Pmap.Executor().props.backend.props.name == 'processes'
 
 
 def test_parallel_config_belongs_to_the_context():
@@ -148,4 +150,4 @@ def test_parallel_config_belongs_to_the_context():
         thread.start()
         thread.join()
 
-    assert seen == ['threads']
+    assert seen == ['processes']

@@ -8,10 +8,11 @@
     squares = executor.map(range(10), lambda x: x * x)
     results = executor(Pmap.delayed(pow)(x, 3) for x in range(10))
 
-Items, arguments and results are plain Python values: the calls run in
-this process, chunk by chunk (see _pmap_engine), and their values never
-become GVariants. An exception that a call raises reaches the caller as
-itself. Functions handed to C as Pmap.Func (register_function(),
+Items, arguments and results are plain Python values: the calls run
+chunk by chunk (see _pmap_engine), in this process on the threads and
+sequential backends, pickled to Python worker processes on the processes
+backend, the default (see _pmap_remote). An exception that a call raises
+reaches the caller as itself. Functions handed to C as Pmap.Func (register_function(),
 Wrapped.new()) still take and return GLib.Variant.
 """
 
@@ -25,10 +26,12 @@ from ..overrides import override
 from . import _pmap_engine
 from ._pmap_calls import RemoteTraceback, as_call, delayed
 from ._pmap_config import executor_properties, parallel_config
+from ._pmap_remote import wrap_non_picklable_objects
 
 Pmap = modules['Pmap']._introspection_module
 
-__all__ = ['delayed', 'parallel_config', 'RemoteTraceback']
+__all__ = ['delayed', 'parallel_config', 'RemoteTraceback',
+           'wrap_non_picklable_objects']
 
 # The keyword arguments of the calls that map() makes; never changed.
 _NO_KWARGS = {}

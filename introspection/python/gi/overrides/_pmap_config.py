@@ -3,12 +3,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 """The settings of a new executor: what its constructor was given, else
-what the innermost parallel_config() in effect says, else the C
-defaults (the PMAP_* environment variables, then threads, -1 jobs,
-automatic batches and the general serializer)."""
+what the innermost parallel_config() in effect says, else the
+environment (the PMAP_* variables), else the defaults: the processes
+backend, as joblib's loky, -1 jobs, automatic batches and the general
+serializer, which Python reads as cloudpickle."""
 
 import contextlib
 import contextvars
+import os
 
 from ..importer import modules
 
@@ -67,12 +69,21 @@ def _checked(settings):
             for name, value in settings.items() if value is not None}
 
 
+# Python's default backend, where C's is threads: Python code holds the
+# GIL on threads, so that only worker processes run it in parallel.
+DEFAULT_BACKEND = 'processes'
+
+
 def executor_properties(**given):
     """The construct properties of a new executor: @given, where not None,
-    over those of the parallel_config() in effect. A backend or serializer
-    named in either is created for this executor."""
-    return _checked({**_in_effect.get(), **{k: v for k, v in given.items()
-                                            if v is not None}})
+    over those of the parallel_config() in effect, over PMAP_BACKEND, over
+    DEFAULT_BACKEND. A backend or serializer named in any is created for
+    this executor."""
+    settings = {**_in_effect.get(), **{k: v for k, v in given.items()
+                                       if v is not None}}
+    if 'backend' not in settings and os.environ.get('PMAP_BACKEND') is None:
+        settings['backend'] = DEFAULT_BACKEND
+    return _checked(settings)
 
 
 class parallel_config(contextlib.ContextDecorator):

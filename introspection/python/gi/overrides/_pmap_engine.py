@@ -25,6 +25,7 @@ import threading
 from gi.repository import Gio, GLib
 
 from ..importer import modules
+from . import _pmap_remote
 from ._pmap_calls import Failure, chunk_range, chunk_size_for, n_chunks
 
 Pmap = modules['Pmap']._introspection_module
@@ -97,13 +98,9 @@ def run_calls(executor, calls, cancellable=None, progress=None):
     _check_settings(executor, cancellable)
     chunk_size = _chunk_size(executor, calls)
     if _runs_in_worker_processes(executor):
-        # The one place where maps leave this process: a remote engine
-        # takes the same arguments and keeps the same contract.
-        raise _pmap_error(
-            Pmap.Error.NOT_SERIALIZABLE,
-            'A Python callable cannot run on the “processes” backend yet; '
-            'use the “threads” or “sequential” backend, or map a native '
-            'function registered by a module with map_by_name()')
+        # The one place where maps leave this process.
+        return _pmap_remote.run_calls(executor, calls, chunk_size,
+                                      cancellable, progress)
     return _InProcessMap(executor, calls, chunk_size, cancellable,
                          progress).run()
 

@@ -1,0 +1,411 @@
+# _pmap_remote.py: Python functions in worker processes
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+"""Runs Python calls in pmap-glib's worker processes.
+
+The C library sends a function that no C pointer names as data made by a
+serializer, and the worker's serializer of the same name runs it (see
+PmapSerializer's call()). This module provides the two Python serializers,
+``pickle`` (functions by reference: module and name) and ``cloudpickle``
+(functions by value), and the worker that knows them: this same
+interpreter, started by the C pool with the command that
+:func:`set_worker_command` gives it.
+
+Calls travel in chunks, as joblib's batches do: the C map sees one input
+per chunk, the pickled list of the chunk's calls, and one result per
+chunk, the pickled list of their results. So a call costs pickling and a
+Python call, not a trip through C for each item.
+
+A Python exception in a worker travels as a GError of the domain
+``pmap-python-exception``, whose code is the call's position in its chunk
+and whose message is the exception's text and traceback followed by a
+line that holds the pickled exception; :func:`raise_remote` turns it back
+into the original exception.
+"""
+
+import base64
+import binascii
+import copyreg
+import io
+import os
+import pickle
+import sys
+import traceback
+import types
+
+from gi.repository import GLib
+
+from ..importer import modules
+from ._pmap_calls import Failure, chunk_range
+
+Pmap = modules['Pmap']._introspection_module
+
+try:
+    import cloudpickle
+except ImportError:  # pragma: no cover - Debian's python3-cloudpickle
+    cloudpickle = None
+
+EXCEPTION_DOMAIN = 'pmap-python-exception'
+_EXCEPTION_QUARK = GLib.quark_from_string(EXCEPTION_DOMAIN)
+# Marks the line of an exception's message that carries the pickled
+# exception; the text before it is for people.
+_PICKLED_MARK = '\npmap-python-pickled-exception: '
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+_BYTES = GLib.VariantType.new('ay')
+
+
+class _MainModuleFunction(pickle.PicklingError):
+    pass
+
+
+def _variant_of(data):
+    return GLib.Variant.new_from_bytes(_BYTES, GLib.Bytes.new(data), True)
+
+
+def _bytes_of(variant):
+    return variant.get_data_as_bytes().get_data()
+
+
+class _ByReferencePickler(pickle.Pickler):
+    """pickle, refusing what a worker cannot find by reference.
+
+    A worker imports modules by name, but its ``__main__`` is not the
+    caller's script: a function or class of ``__main__`` would pickle here
+    and fail there. It is refused here, with what to do.
+    """
+
+    def reducer_override(self, obj):
+        if (isinstance(obj, (types.FunctionType, type)) and
+                getattr(obj, '__module__', None) == '__main__'):
+            raise _MainModuleFunction(obj)
+        return NotImplemented
+
+
+def _dumps_by_reference(obj):
+    buffer = io.BytesIO()
+    _ByReferencePickler(buffer, _PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+def _dumps_by_value(obj):
+    return cloudpickle.dumps(obj, _PROTOCOL)
+
+
+def _variant_from(type_string, data):
+    return GLib.Variant.new_from_bytes(GLib.VariantType.new(type_string),
+                                       GLib.Bytes.new(data), False)
+
+
+def _reduce_variant(variant):
+    return (_variant_from, (variant.get_type_string(), _bytes_of(variant)))
+
+
+# A GLib.Variant travels as its type and its serialized data.
+copyreg.pickle(GLib.Variant, _reduce_variant)
+
+
+class _Unpicklable:
+    """What a worker sends for an exception that does not pickle."""
+
+    def __init__(self, type_name, text):
+        self.type_name = type_name
+        self.text = text
+
+
+def _exception_error(exc, position):
+    """The GLib.Error that carries @exc, raised by the call at @position of
+    its chunk, to the parent."""
+    text = ''.join(traceback.format_exception(exc))
+    summary = f'{type(exc).__name__}: {exc}'
+    try:
+        pickled = pickle.dumps((exc, text), _PROTOCOL)
+        pickle.loads(pickled)
+    except Exception:
+        pickled = pickle.dumps((_Unpicklable(type(exc).__qualname__, str(exc)), text),
+                               _PROTOCOL)
+    encoded = base64.b64encode(pickled).decode('ascii')
+    return GLib.Error(f'{summary}\n{text.rstrip()}{_PICKLED_MARK}{encoded}',
+                      EXCEPTION_DOMAIN, position)
+
+
+class _PythonSerializer(Pmap.Serializer):
+    """Runs a chunk of pickled calls: the base of both serializers."""
+
+    # A worker runs the chunks of one map with the same function: keep the
+    # last one unpickled.
+    _last_function = (None, None)
+
+    def do_call(self, function, chunk):
+        data = _bytes_of(function)
+        if _PythonSerializer._last_function[0] != data:
+            _PythonSerializer._last_function = (data, pickle.loads(data))
+        func = _PythonSerializer._last_function[1]
+
+        results = []
+        for position, call in enumerate(pickle.loads(_bytes_of(chunk))):
+            try:
+                if func is None:
+                    each, args, kwargs = call
+                    results.append(each(*args, **kwargs))
+                else:
+                    args, kwargs = call
+                    results.append(func(*args, **kwargs))
+            except BaseException as exc:
+                raise _exception_error(exc, position) from None
+        try:
+            # PyGObject may wrap an instance that C created in the base
+            # class: find the subclass by name.
+            return _variant_of(SERIALIZERS[self.get_name()].dumps(results))
+        except Exception as exc:
+            raise GLib.Error(f'The results of a chunk could not be pickled: '
+                             f'{type(exc).__name__}: {exc}',
+                             GLib.quark_to_string(Pmap.error_quark()),
+                             Pmap.Error.NOT_SERIALIZABLE) from None
+
+
+class PickleSerializer(_PythonSerializer):
+    """``pickle``: functions by reference, as the standard pickle module.
+
+    Fast for large data; refuses functions and classes of ``__main__``,
+    which a worker cannot import.
+    """
+
+    __gtype_name__ = 'PmapPythonPickleSerializer'
+    dumps = staticmethod(_dumps_by_reference)
+
+
+class CloudpickleSerializer(_PythonSerializer):
+    """``cloudpickle``: functions by value, lambdas and closures too."""
+
+    __gtype_name__ = 'PmapPythonCloudpickleSerializer'
+    dumps = staticmethod(_dumps_by_value)
+
+
+SERIALIZERS = {'pickle': PickleSerializer}
+if cloudpickle is not None:
+    SERIALIZERS['cloudpickle'] = CloudpickleSerializer
+
+for _name, _class in SERIALIZERS.items():
+    Pmap.Serializer.register(_name, _class.__gtype__)
+
+# What the C names mean to Python: `general` carries functions by value,
+# `variant` only by reference.
+_PYTHON_NAMES = {'general': 'cloudpickle', 'variant': 'pickle'}
+
+
+def python_serializer_name(executor):
+    """The Python serializer that the executor's serializer stands for."""
+    serializer = executor.get_serializer()
+    name = serializer.get_name() if serializer is not None else 'general'
+    name = _PYTHON_NAMES.get(name, name)
+    if name not in SERIALIZERS:
+        raise GLib.Error(f'The serializer “{name}” cannot carry Python functions '
+                         f'to worker processes; use {" or ".join(sorted(SERIALIZERS))}',
+                         GLib.quark_to_string(Pmap.error_quark()),
+                         Pmap.Error.UNKNOWN_SERIALIZER)
+    return name
+
+
+_WORKER_CODE = ('import sys; sys.path[:] = {path!r}; import gi; '
+                'gi.require_version("Pmap", "1.0"); '
+                'from gi.repository import Pmap; Pmap.host_workers()')
+
+
+def worker_command():
+    """The command that starts a Python worker: this interpreter, with this
+    process's module path, so that functions found by reference import
+    from the same places."""
+    return [sys.executable, '-c', _WORKER_CODE.format(path=sys.path)]
+
+
+def _pmap_error(code, message):
+    return GLib.Error(message, GLib.quark_to_string(Pmap.error_quark()), code)
+
+
+def _not_serializable(message):
+    return _pmap_error(Pmap.Error.NOT_SERIALIZABLE, message)
+
+
+def _pickling_error(exc, what):
+    if isinstance(exc, _MainModuleFunction):
+        obj = exc.args[0]
+        name = getattr(obj, '__qualname__', repr(obj))
+        return _not_serializable(
+            f'{what} uses {name}, defined in __main__, which the “pickle” '
+            f'serializer cannot carry: it sends functions by reference, and '
+            f'a worker process does not import the main script. Wrap it with '
+            f'Pmap.wrap_non_picklable_objects({name}) so that it alone '
+            f'travels by value, move it to a module, or use the '
+            f'“cloudpickle” serializer')
+    return _not_serializable(f'{what} could not be pickled: '
+                             f'{type(exc).__name__}: {exc}')
+
+
+class Chunks:
+    """A map's calls, pickled in chunks: chunk k holds the calls
+    chunk_range(k, chunk_size, n_calls)."""
+
+    def __init__(self, calls, chunk_size, dumps):
+        shared = len({id(func) for func, _, _ in calls}) == 1
+        self.function = calls[0][0] if shared else None
+        self.chunk_size = chunk_size
+        self.n_calls = len(calls)
+        self.variants = []
+        for start in range(0, self.n_calls, chunk_size):
+            part = calls[start:start + chunk_size]
+            payload = [(args, kwargs) for _, args, kwargs in part] if shared else part
+            try:
+                data = dumps(payload)
+            except Exception as exc:
+                raise _pickling_error(exc, f'The arguments of calls {start}–'
+                                      f'{start + len(part) - 1}') from None
+            self.variants.append(_variant_of(data))
+
+    def bounds(self, chunk):
+        calls = chunk_range(chunk, self.chunk_size, self.n_calls)
+        return calls.start, calls.stop
+
+
+def wrapped_function(serializer_name, function):
+    """The PmapWrapped that carries @function (None: each call's own)."""
+    dumps = SERIALIZERS[serializer_name].dumps
+    try:
+        data = dumps(function)
+    except Exception as exc:
+        raise _pickling_error(exc, 'The function') from None
+    serializer = Pmap.Serializer.create(serializer_name)
+    return Pmap.Wrapped.new_serialized(serializer, _variant_of(data))
+
+
+def chunk_results(results):
+    """The calls' results, from the chunks' results."""
+    values = []
+    for result in results:
+        values.extend(pickle.loads(_bytes_of(result)))
+    return values
+
+
+_TASK_PREFIX = 'Task '
+
+
+def _failed_chunk(message):
+    """The chunk that a map's error names, from its `Task N failed: `."""
+    if not message.startswith(_TASK_PREFIX):
+        return None, message
+    number, sep, rest = message[len(_TASK_PREFIX):].partition(' failed: ')
+    if not sep or not number.isdigit():
+        return None, message
+    return int(number), rest
+
+
+def translate_error(error, chunks):
+    """What to raise for the GLib.Error of a map of @chunks.
+
+    An exception that a call raised becomes that exception again, its
+    worker's traceback as its cause and a note naming the call (a Failure);
+    an error that names a chunk (a crashed worker, say) names the chunk's
+    calls. Other errors stay as they are.
+    """
+    chunk, rest = _failed_chunk(error.message)
+    if chunk is None or chunk >= len(chunks.variants):
+        return error
+    start, end = chunks.bounds(chunk)
+
+    if error.domain == EXCEPTION_DOMAIN:
+        index = start + error.code
+        text, _, encoded = rest.partition(_PICKLED_MARK)
+        try:
+            exc, remote_text = pickle.loads(base64.b64decode(encoded, validate=True))
+        except (binascii.Error, pickle.UnpicklingError, EOFError, AttributeError,
+                ImportError, TypeError, ValueError):
+            exc, remote_text = None, text
+        if isinstance(exc, _Unpicklable):
+            exc = Exception(f'{exc.type_name}: {exc.text}')
+        if not isinstance(exc, BaseException):
+            return _pmap_error(Pmap.Error.FAILED, f'Task {index} failed: {text}')
+        return Failure(index, exc, remote_text)
+
+    calls = f'Task {start}' if end - start == 1 else f'One of tasks {start}–{end - 1}'
+    return GLib.Error(f'{calls} failed: {rest}', error.domain, error.code)
+
+
+def run_calls(executor, calls, chunk_size, cancellable=None, progress=None):
+    """Runs @calls, a list of (function, args, kwargs), in worker processes,
+    @chunk_size calls a chunk, and returns their results in order; the
+    contract of _pmap_engine.run_calls()."""
+    from . import _pmap_engine
+
+    if not calls:
+        return []
+    name = python_serializer_name(executor)
+    chunks = Chunks(calls, chunk_size, SERIALIZERS[name].dumps)
+    wrapped = wrapped_function(name, chunks.function)
+    # sys.path may have changed since the last map.
+    Pmap.set_worker_command(worker_command())
+
+    engine = _pmap_engine.engine_for(executor)
+
+    def chunks_done(engine, n_done, n_tasks):
+        executor.emit('progress', n_done, n_tasks)
+        if progress is not None:
+            progress(min(n_done * chunk_size, len(calls)), len(calls))
+
+    handler = engine.connect('progress', chunks_done)
+    try:
+        results = Pmap.Executor.map_wrapped(engine, wrapped, chunks.variants, cancellable)
+    except GLib.Error as error:
+        outcome = translate_error(error, chunks)
+    else:
+        return chunk_results(results)
+    finally:
+        engine.disconnect(handler)
+    # Outside the except clause: the C error is not the exception's context.
+    if isinstance(outcome, Failure):
+        outcome.reraise(len(calls))
+    raise outcome
+
+
+def _loads_by_value(data):
+    return pickle.loads(data)
+
+
+class CloudpickledObject:
+    """One function or object that travels by value whatever the
+    serializer: joblib's ``wrap_non_picklable_objects``."""
+
+    def __init__(self, obj):
+        if cloudpickle is None:
+            raise ImportError('wrapping needs cloudpickle (python3-cloudpickle)')
+        self.__wrapped__ = obj
+
+    def __reduce__(self):
+        return (_loads_by_value, (_dumps_by_value(self.__wrapped__),))
+
+    def __call__(self, *args, **kwargs):
+        return self.__wrapped__(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.__wrapped__, name)
+
+    def __repr__(self):
+        return f'{type(self).__name__}({self.__wrapped__!r})'
+
+
+def wrap_non_picklable_objects(obj):
+    """Marks @obj (a function, a class or any object) to travel to worker
+    processes by value, with cloudpickle, while the rest of the map keeps
+    the executor's serializer."""
+    return CloudpickledObject(obj)
+
+
+# The workers of a Python program are Python workers, whatever it maps.
+Pmap.set_worker_command(worker_command())
+
+
+def serve():
+    """The worker: registers the serializers (importing this module does)
+    and serves the parent. Does not return."""
+    Pmap.host_workers()
+    os._exit(1)

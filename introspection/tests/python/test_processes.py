@@ -1,0 +1,267 @@
+# test_processes.py: Python functions in pmap-glib's Python worker processes
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+import time
+
+import pytest
+
+from helpers import Gio, GLib, Pmap, assert_error, run_async
+
+
+@pytest.fixture
+def processes():
+    """An executor on the processes backend whose workers leave with it."""
+    executor = Pmap.Executor(n_jobs=2, backend='processes')
+    yield executor
+    executor.get_backend().shutdown()
+    assert children() == [], 'worker processes outlived the backend'
+
+
+def children():
+    """The pids of this process's children, zombies included."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir('/proc/self/task'):
+        try:
+            with open(f'/proc/self/task/{entry}/children') as file:
+                found.extend(int(pid) for pid in file.read().split())
+        except FileNotFoundError:
+            pass
+    return sorted(pid for pid in found if pid != me)
+
+
+def double(x, *args):
+    return 2 * x
+
+
+def where(_):
+    return os.getpid(), sys.executable
+
+
+def fail_on(x, bad):
+    if x == bad:
+        raise ValueError(f'{x} is bad')
+    return x
+
+
+def die(x, how):
+    if x == 3:
+        if how == 'exit':
+            os._exit(3)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def sleep_for(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+class Unpicklable(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.callback = lambda: None
+
+
+def raise_unpicklable(x):
+    raise Unpicklable(f'cannot travel back {x}')
+
+
+VALUES = [0, -1, 2**62, 3.5, 'text', b'\x00bytes', None, True, (1, 'a'),
+          [1, [2, 3]], {'key': ('value', 1)}, {1, 2}, frozenset({'f'}),
+          complex(1, 2), GLib.Variant('(xs)', (7, 'variant'))]
+
+
+def identity(x):
+    return x
+
+
+@pytest.mark.parametrize('serializer', ['cloudpickle', 'pickle'])
+def test_native_values_round_trip(processes, serializer):
+    processes.set_serializer(Pmap.Serializer.create(serializer))
+
+    results = processes.map(VALUES, identity)
+
+    assert results[:-1] == VALUES[:-1]
+    assert results[-1].unpack() == (7, 'variant')
+
+
+def test_results_in_order(processes):
+    assert processes.map(range(10_000), double) == [2 * x for x in range(10_000)]
+
+
+def test_calls_run_in_workers_of_the_same_interpreter(processes):
+    results = processes.map(range(20), where)
+
+    pids = {pid for pid, _ in results}
+    assert os.getpid() not in pids
+    assert 1 <= len(pids) <= 2
+    assert {executable for _, executable in results} == {sys.executable}
+
+
+def test_delayed_calls_with_arguments(processes):
+    big = list(range(1_000_000))
+
+    results = processes(Pmap.delayed(double)(x, big) for x in range(3))
+
+    assert results == [0, 2, 4]
+
+
+def test_different_functions_in_one_map(processes):
+    results = processes([Pmap.delayed(double)(4), Pmap.delayed(identity)('x'),
+                         Pmap.delayed(pow)(2, 10)])
+
+    assert results == [8, 'x', 1024]
+
+
+def test_lambdas_and_closures_by_value(processes):
+    offset = 100
+
+    assert processes.map(range(5), lambda x: x + offset) == [100, 101, 102, 103, 104]
+
+
+def test_pickle_refuses_lambdas(processes):
+    processes.set_serializer(Pmap.Serializer.create('pickle'))
+
+    with pytest.raises(GLib.Error) as caught:
+        processes.map(range(5), lambda x: x)
+
+    assert_error(caught.value, Pmap.error_quark(), Pmap.Error.NOT_SERIALIZABLE)
+    assert 'could not be pickled' in caught.value.message
+
+
+def test_pickle_refuses_main_functions(processes):
+    def func_async(i, *args):
+        return 2 * i
+    func_async.__module__ = '__main__'
+    func_async.__qualname__ = 'func_async'
+    processes.set_serializer(Pmap.Serializer.create('variant'))
+
+    with pytest.raises(GLib.Error) as caught:
+        processes.map([21], func_async)
+
+    assert_error(caught.value, Pmap.error_quark(), Pmap.Error.NOT_SERIALIZABLE)
+    for phrase in ('func_async', '__main__', 'Pmap.wrap_non_picklable_objects(func_async)'):
+        assert phrase in caught.value.message
+
+    wrapped = Pmap.wrap_non_picklable_objects(func_async)
+    assert processes.map([21], wrapped) == [42]
+
+
+def test_wrapped_object_travels_by_value(processes):
+    class Scale:
+        def __init__(self, factor):
+            self.factor = factor
+    Scale.__module__ = '__main__'
+    processes.set_serializer(Pmap.Serializer.create('pickle'))
+    scale = Pmap.wrap_non_picklable_objects(Scale(3))
+
+    results = processes(Pmap.delayed(getattr)(scale, 'factor') for _ in range(2))
+
+    assert results == [3, 3]
+
+
+def test_exception_keeps_its_type_and_remote_traceback(processes):
+    with pytest.raises(ValueError) as caught:
+        processes.map(range(100), fail_on, 37)
+
+    exc = caught.value
+    assert str(exc) == '37 is bad'
+    assert isinstance(exc.__cause__, Pmap.RemoteTraceback)
+    assert 'in fail_on' in exc.__cause__.text
+    assert "raise ValueError(f'{x} is bad')" in exc.__cause__.text
+    assert any('task 37 of 100' in note for note in exc.__notes__)
+
+
+def test_unpicklable_exception(processes):
+    with pytest.raises(Exception) as caught:
+        processes.map([5], raise_unpicklable)
+
+    assert 'Unpicklable' in str(caught.value)
+    assert 'cannot travel back 5' in str(caught.value)
+
+
+@pytest.mark.parametrize('how, phrase', [('exit', 'exited with status 3'),
+                                         ('kill', 'killed by signal 9')])
+def test_dead_worker_fails_its_calls_and_is_replaced(processes, how, phrase):
+    processes.props.batch_size = 1
+
+    with pytest.raises(GLib.Error) as caught:
+        processes.map(range(8), die, how)
+
+    assert_error(caught.value, Pmap.error_quark(), Pmap.Error.WORKER_CRASHED,
+                 'Task 3 failed: ')
+    assert phrase in caught.value.message
+    assert processes.map(range(8), double) == [2 * x for x in range(8)]
+
+
+def test_cancellation_kills_busy_workers(processes):
+    cancellable = Gio.Cancellable()
+    timer = threading.Timer(0.5, cancellable.cancel)
+    timer.start()
+    start = time.monotonic()
+
+    with pytest.raises(GLib.Error) as caught:
+        processes.map([60, 60], sleep_for, cancellable=cancellable)
+
+    assert caught.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+    assert time.monotonic() - start < 10
+    assert processes.map(range(4), double) == [0, 2, 4, 6]
+
+
+def test_asyncio_form(processes):
+    async def main():
+        return await processes.map_async(range(100), double)
+
+    assert asyncio.run(main()) == [2 * x for x in range(100)]
+
+
+def test_gio_async_form(processes):
+    outcome = run_async(
+        lambda done: processes.map_async(range(100), double, callback=done),
+        processes.map_finish)
+
+    assert outcome.get() == [2 * x for x in range(100)]
+
+
+def test_serializer_from_parallel_config():
+    with Pmap.parallel_config(backend='processes', n_jobs=2, serializer='pickle'):
+        executor = Pmap.Executor()
+        try:
+            assert executor.map(range(4), double) == [0, 2, 4, 6]
+            with pytest.raises(GLib.Error):
+                executor.map(range(4), lambda x: x)
+        finally:
+            executor.get_backend().shutdown()
+
+
+def test_serializer_from_environment(monkeypatch):
+    monkeypatch.setenv('PMAP_SERIALIZER', 'pickle')
+    executor = Pmap.Executor(n_jobs=2, backend='processes')
+    try:
+        assert executor.get_serializer().get_name() == 'pickle'
+        with pytest.raises(GLib.Error):
+            executor.map(range(4), lambda x: x)
+    finally:
+        executor.get_backend().shutdown()
+
+
+def test_serializers_are_registered():
+    for name in ('pickle', 'cloudpickle'):
+        serializer = Pmap.Serializer.create(name)
+        assert serializer.get_name() == name
+
+
+def test_worker_command_runs_this_interpreter():
+    from gi.overrides import _pmap_remote
+
+    command = _pmap_remote.worker_command()
+
+    assert command[0] == sys.executable
+    assert 'host_workers' in command[-1]
