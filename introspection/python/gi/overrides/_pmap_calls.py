@@ -12,7 +12,6 @@ call that raises stops the map, and the engine hands the caller a
 Failure, which re-raises the exception itself.
 """
 
-import functools
 
 __all__ = ['delayed', 'as_call', 'chunk_size_for', 'n_chunks', 'chunk_range',
            'Failure', 'RemoteTraceback', 'attach_remote_traceback']
@@ -23,18 +22,27 @@ __all__ = ['delayed', 'as_call', 'chunk_size_for', 'n_chunks', 'chunk_range',
 CHUNKS_PER_JOB = 4
 
 
-def delayed(func):
-    """Returns a function that records a call of @func instead of making
-    it: delayed(f)(*args, **kwargs) is the triple (f, args, kwargs), which
-    an executor called on an iterable of them runs, as joblib's."""
-    if not callable(func):
-        raise TypeError(f'delayed() needs a callable, not {type(func).__name__}')
+class delayed:
+    """delayed(func)(*args, **kwargs) records a call of @func instead of
+    making it: it is the triple (func, args, kwargs), which an executor
+    called on an iterable of them runs, as joblib's delayed(). Also a
+    decorator. Attributes other than calling are @func's."""
 
-    @functools.wraps(func)
-    def record(*args, **kwargs):
-        return func, args, kwargs
+    __slots__ = ('__wrapped__',)
 
-    return record
+    def __init__(self, func):
+        if not callable(func):
+            raise TypeError(f'delayed() needs a callable, not {type(func).__name__}')
+        self.__wrapped__ = func
+
+    def __call__(self, *args, **kwargs):
+        return self.__wrapped__, args, kwargs
+
+    def __getattr__(self, name):
+        return getattr(self.__wrapped__, name)
+
+    def __repr__(self):
+        return f'delayed({self.__wrapped__!r})'
 
 
 def as_call(record):
@@ -48,7 +56,9 @@ def as_call(record):
     if not callable(func):
         raise TypeError(f'a recorded call has {type(func).__name__} '
                         'to call, which is not callable')
-    return func, tuple(args), dict(kwargs)
+    return (func,
+            args if type(args) is tuple else tuple(args),
+            kwargs if type(kwargs) is dict else dict(kwargs))
 
 
 def chunk_size_for(n_calls, n_jobs, batch_size):

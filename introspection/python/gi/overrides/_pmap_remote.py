@@ -131,27 +131,18 @@ def _exception_error(exc, position):
 
 
 class _PythonSerializer(Pmap.Serializer):
-    """Runs a chunk of pickled calls: the base of both serializers."""
+    """Runs a chunk of pickled calls: the base of both serializers.
 
-    # A worker runs the chunks of one map with the same function: keep the
-    # last one unpickled.
-    _last_function = (None, None)
+    A chunk is the pickled list of its (function, args, kwargs) calls:
+    pickle's memo writes a function that the calls share once. The
+    function data that the map names is empty.
+    """
 
     def do_call(self, function, chunk):
-        data = _bytes_of(function)
-        if _PythonSerializer._last_function[0] != data:
-            _PythonSerializer._last_function = (data, pickle.loads(data))
-        func = _PythonSerializer._last_function[1]
-
         results = []
-        for position, call in enumerate(pickle.loads(_bytes_of(chunk))):
+        for position, (func, args, kwargs) in enumerate(pickle.loads(_bytes_of(chunk))):
             try:
-                if func is None:
-                    each, args, kwargs = call
-                    results.append(each(*args, **kwargs))
-                else:
-                    args, kwargs = call
-                    results.append(func(*args, **kwargs))
+                results.append(func(*args, **kwargs))
             except BaseException as exc:
                 raise _exception_error(exc, position) from None
         try:
@@ -159,10 +150,9 @@ class _PythonSerializer(Pmap.Serializer):
             # class: find the subclass by name.
             return _variant_of(SERIALIZERS[self.get_name()].dumps(results))
         except Exception as exc:
-            raise GLib.Error(f'The results of a chunk could not be pickled: '
-                             f'{type(exc).__name__}: {exc}',
-                             GLib.quark_to_string(Pmap.error_quark()),
-                             Pmap.Error.NOT_SERIALIZABLE) from None
+            raise _pmap_error(Pmap.Error.NOT_SERIALIZABLE,
+                              f'The results of a chunk could not be pickled: '
+                              f'{type(exc).__name__}: {exc}') from None
 
 
 class PickleSerializer(_PythonSerializer):
@@ -233,7 +223,7 @@ def _pickling_error(exc, what):
         obj = exc.args[0]
         name = getattr(obj, '__qualname__', repr(obj))
         return _not_serializable(
-            f'{what} uses {name}, defined in __main__, which the “pickle” '
+            f'{what} use {name}, defined in __main__, which the “pickle” '
             f'serializer cannot carry: it sends functions by reference, and '
             f'a worker process does not import the main script. Wrap it with '
             f'Pmap.wrap_non_picklable_objects({name}) so that it alone '
@@ -248,19 +238,17 @@ class Chunks:
     chunk_range(k, chunk_size, n_calls)."""
 
     def __init__(self, calls, chunk_size, dumps):
-        shared = len({id(func) for func, _, _ in calls}) == 1
-        self.function = calls[0][0] if shared else None
         self.chunk_size = chunk_size
         self.n_calls = len(calls)
         self.variants = []
         for start in range(0, self.n_calls, chunk_size):
-            part = calls[start:start + chunk_size]
-            payload = [(args, kwargs) for _, args, kwargs in part] if shared else part
+            end = min(start + chunk_size, self.n_calls)
             try:
-                data = dumps(payload)
+                data = dumps(calls[start:end])
             except Exception as exc:
-                raise _pickling_error(exc, f'The arguments of calls {start}–'
-                                      f'{start + len(part) - 1}') from None
+                calls_text = (f'Task {start}' if end - start == 1
+                              else f'Tasks {start}–{end - 1}')
+                raise _pickling_error(exc, calls_text) from None
             self.variants.append(_variant_of(data))
 
     def bounds(self, chunk):
@@ -268,15 +256,11 @@ class Chunks:
         return calls.start, calls.stop
 
 
-def wrapped_function(serializer_name, function):
-    """The PmapWrapped that carries @function (None: each call's own)."""
-    dumps = SERIALIZERS[serializer_name].dumps
-    try:
-        data = dumps(function)
-    except Exception as exc:
-        raise _pickling_error(exc, 'The function') from None
+def wrapped_chunks(serializer_name):
+    """The PmapWrapped that runs chunks with the serializer
+    @serializer_name in the workers."""
     serializer = Pmap.Serializer.create(serializer_name)
-    return Pmap.Wrapped.new_serialized(serializer, _variant_of(data))
+    return Pmap.Wrapped.new_serialized(serializer, _variant_of(b''))
 
 
 def chunk_results(results):
@@ -341,7 +325,7 @@ def run_calls(executor, calls, chunk_size, cancellable=None, progress=None):
         return []
     name = python_serializer_name(executor)
     chunks = Chunks(calls, chunk_size, SERIALIZERS[name].dumps)
-    wrapped = wrapped_function(name, chunks.function)
+    wrapped = wrapped_chunks(name)
     # sys.path may have changed since the last map.
     Pmap.set_worker_command(worker_command())
 
