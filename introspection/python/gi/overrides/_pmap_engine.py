@@ -18,7 +18,6 @@ serializer as the caller's, but claiming one chunk at a time (batch size
 re-emitted by the caller's executor.
 """
 
-import asyncio
 import functools
 import threading
 
@@ -278,6 +277,10 @@ async def run_calls_awaiting(executor, calls, cancellable, progress):
     """run_calls() for asyncio: the map runs on a thread of the loop's
     default executor. Cancelling the awaiting task cancels the map, waits
     for it to stop, and raises asyncio.CancelledError."""
+    # Imported here: worker processes, which import this module too, start
+    # faster without asyncio.
+    import asyncio
+
     loop = asyncio.get_running_loop()
     own_cancellable = Gio.Cancellable()
     link = None

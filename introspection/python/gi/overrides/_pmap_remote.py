@@ -27,6 +27,7 @@ into the original exception.
 import base64
 import binascii
 import copyreg
+import importlib.util
 import io
 import os
 import pickle
@@ -41,10 +42,9 @@ from ._pmap_calls import Failure, chunk_range
 
 Pmap = modules['Pmap']._introspection_module
 
-try:
-    import cloudpickle
-except ImportError:  # pragma: no cover - Debian's python3-cloudpickle
-    cloudpickle = None
+# Imported when first needed: worker processes start faster without it,
+# and pickle imports it by itself to load what it made.
+HAVE_CLOUDPICKLE = importlib.util.find_spec('cloudpickle') is not None
 
 EXCEPTION_DOMAIN = 'pmap-python-exception'
 _EXCEPTION_QUARK = GLib.quark_from_string(EXCEPTION_DOMAIN)
@@ -90,6 +90,8 @@ def _dumps_by_reference(obj):
 
 
 def _dumps_by_value(obj):
+    import cloudpickle
+
     return cloudpickle.dumps(obj, _PROTOCOL)
 
 
@@ -174,7 +176,7 @@ class CloudpickleSerializer(_PythonSerializer):
 
 
 SERIALIZERS = {'pickle': PickleSerializer}
-if cloudpickle is not None:
+if HAVE_CLOUDPICKLE:
     SERIALIZERS['cloudpickle'] = CloudpickleSerializer
 
 for _name, _class in SERIALIZERS.items():
@@ -360,7 +362,7 @@ class CloudpickledObject:
     serializer: joblib's ``wrap_non_picklable_objects``."""
 
     def __init__(self, obj):
-        if cloudpickle is None:
+        if not HAVE_CLOUDPICKLE:
             raise ImportError('wrapping needs cloudpickle (python3-cloudpickle)')
         self.__wrapped__ = obj
 
