@@ -147,14 +147,14 @@ function refuseByReference(spec, executor) {
 }
 
 /*
- * Everything one map needs: @calls are {func, args, where}, where names
- * the arguments in messages.
+ * Everything one map needs: @calls are {func, args, where, item}, where
+ * names the arguments in messages, item says that they are one item.
  */
 function prepare(calls, options) {
     const {executor, batchSize} = executorFor(options);
     const functions = new Map();
     const specs = [];
-    const encoded = calls.map(({func, args, where}) => {
+    const encoded = calls.map(({func, args, where, item}) => {
         let f = functions.get(func);
         if (f === undefined) {
             const spec = describe(func);
@@ -162,7 +162,7 @@ function prepare(calls, options) {
             functions.set(func, f);
             specs.push(spec);
         }
-        checkTravels(args, where);
+        checkTravels(item ? args[0] : args, where);
         return [f, args];
     });
 
@@ -279,9 +279,7 @@ function itemCalls(func, items) {
     if (items === null || typeof items?.[Symbol.iterator] !== 'function')
         throw new TypeError('PmapJS maps over an array (or another iterable) of items');
     return Array.from(items, (item, i) => {
-        if (item === undefined)
-            checkTravels(item, `item ${i}`);
-        return {func, args: [item], where: `item ${i}`};
+        return {func, args: [item], where: `item ${i}`, item: true};
     });
 }
 
