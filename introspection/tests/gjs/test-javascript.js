@@ -226,9 +226,11 @@ test('custom errors, GLib errors and thrown values', () => {
     assertEqual(glib.index, 0);
 
     const value = assertThrows(() => PmapJS.map(x => {
-        throw {code: x};
+        if (x === 9)
+            throw {code: x};
+        return x;
     }, [0, 9], {nJobs: 2, batchSize: 1}));
-    assertEqual([value.message, value.index], ['threw {"code":0}', 0]);
+    assertEqual([value.message, value.index], ['threw {"code":9}', 1]);
 });
 
 test('a worker that dies gives a crash error naming its items, and the next map works', () => {
