@@ -20,4 +20,5 @@
 # include "pmap-wrapped.h"
 # include "pmap-executor.h"
 # include "pmap-worker.h"
+# include "pmap-javascript.h"
 #undef PMAP_GLIB_INSIDE

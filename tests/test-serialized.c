@@ -295,14 +295,15 @@ test_error (gconstpointer data)
                      "no operation “divide”");
 }
 
-/* The pmap-worker helper knows the built-in serializers only. */
+/* The pmap-worker helper knows the built-in serializers only: every task
+ * fails, and the map reports the first that did. */
 static void
 test_unknown_to_helper (void)
 {
   g_autoptr(PmapExecutor) executor = executor_new ("processes");
   g_autoptr(PmapWrapped) wrapped = arith_function_new ("arith", "add", OFFSET);
 
-  assert_task_fails (executor, wrapped, 0, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
+  assert_task_fails (executor, wrapped, G_MAXUINT, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
                      "“arith”");
   test_stop_idle_workers ();
 }
@@ -339,7 +340,7 @@ test_registered_late (void)
 
   pmap_serializer_register ("arith-late", TEST_TYPE_ARITH);
   wrapped = arith_function_new ("arith-late", "add", OFFSET);
-  assert_task_fails (executor, wrapped, 0, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
+  assert_task_fails (executor, wrapped, G_MAXUINT, PMAP_ERROR, PMAP_ERROR_UNKNOWN_SERIALIZER,
                      "“arith-late”");
 }
 

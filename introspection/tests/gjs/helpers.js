@@ -64,3 +64,21 @@ export function loadTestModule() {
     Pmap.load_module(path);
     return path;
 }
+
+/**
+ * Imports the ES module at @uri before going on, by iterating the main
+ * context until it has loaded: unlike a top-level await, this leaves the
+ * rest of the test module outside promise jobs, where the nested main
+ * loops of tap.js can still run the jobs of the tests' promises.
+ */
+export function importNow(uri) {
+    let loaded = null;
+    let failed = null;
+    import(uri).then(module => (loaded = module), error => (failed = error));
+    const context = GLib.MainContext.default();
+    while (loaded === null && failed === null)
+        context.iteration(true);
+    if (failed)
+        throw failed;
+    return loaded;
+}

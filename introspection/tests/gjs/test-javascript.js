@@ -1,0 +1,381 @@
+// test-javascript.js: PmapJS, the JavaScript layer: JS functions over JS
+// values in GJS worker processes
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import Pmap from 'gi://Pmap?version=1.0';
+
+import {assert, assertEqual, assertError, assertThrows, run, test} from './tap.js';
+import {importNow, range} from './helpers.js';
+
+GLib.unsetenv('PMAP_SERIALIZER');
+const PmapJS = importNow(Pmap.get_javascript_module());
+
+const PMAP = Pmap.error_quark();
+const OWN_PID = Number(GLib.file_read_link('/proc/self'));
+
+/* Runs in the worker: the item and the process id that ran it. */
+function withPid(x) {
+    return [x, Number(imports.gi.GLib.file_read_link('/proc/self'))];
+}
+
+async function rejection(promise) {
+    try {
+        await promise;
+    } catch (error) {
+        return error;
+    }
+    throw new Error('expected the promise to be rejected');
+}
+
+function children() {
+    const tasks = Gio.File.new_for_path('/proc/self/task')
+        .enumerate_children('standard::name', Gio.FileQueryInfoFlags.NONE, null);
+    const pids = [];
+    for (let task; (task = tasks.next_file(null)) !== null;) {
+        const [, text] = GLib.file_get_contents(`/proc/self/task/${task.get_name()}/children`);
+        pids.push(...new TextDecoder().decode(text).split(' ').filter(Boolean).map(Number));
+    }
+    return pids;
+}
+
+test('the module’s URI and the serializer', () => {
+    assertEqual(Pmap.get_javascript_module(), 'resource:///org/gnome/Pmap/js/pmap.js');
+    const serializer = Pmap.Serializer.create(PmapJS.SERIALIZER_NAME);
+    assertEqual(serializer.name, 'gjs');
+});
+
+test('native values make the round trip through worker processes', () => {
+    const values = [0, -7, 3.25, 1e300, '', 'héllo “world”', true, false, null,
+        [], [1, [2, [3]]], {}, {a: 1, b: {c: [null, 'x']}}, Object.create(null)];
+
+    const results = PmapJS.map(v => [v, typeof v], values, {nJobs: 2});
+
+    assertEqual(results, values.map(v => [v, typeof v]));
+});
+
+test('a function that returns nothing gives undefined', () => {
+    const results = PmapJS.map(x => (x % 2 ? undefined : x), range(6), {nJobs: 2});
+
+    assertEqual(results.map(r => r === undefined ? 'undefined' : r), [0, 'undefined', 2, 'undefined', 4, 'undefined']);
+});
+
+test('10,000 items come back in order, from worker processes', () => {
+    const results = PmapJS.map(withPid, range(10000), {nJobs: 2});
+
+    assertEqual(results.map(([x]) => x), range(10000));
+    const pids = new Set(results.map(([, pid]) => pid));
+    assert(!pids.has(OWN_PID), 'an item ran in the calling process');
+});
+
+test('chunks: batchSize items at a time, each chunk in one worker', () => {
+    const results = PmapJS.map(withPid, range(100), {nJobs: 2, batchSize: 25});
+
+    assertEqual(results.map(([x]) => x), range(100));
+    for (let first = 0; first < 100; first += 25) {
+        const pids = new Set(results.slice(first, first + 25).map(([, pid]) => pid));
+        assertEqual(pids.size, 1, `chunk from ${first}`);
+    }
+});
+
+test('values that JSON would change are refused, naming where they are', () => {
+    const cycle = {};
+    cycle.self = cycle;
+    const cases = [
+        [[1, new Map()], 'item 1', 'Map'],
+        [[{a: [1, NaN]}], 'item 0, at .a[1],', 'NaN'],
+        [[10n], 'item 0', 'bigint'],
+        [[cycle], 'item 0, at .self,', 'cycle'],
+        [[[() => 1]], 'item 0, at [0],', 'function'],
+        [[undefined], 'item 0', 'undefined'],
+        [[GLib.Variant.new_int64(1)], 'item 0', 'GLib.Variant'],
+        [[new Date()], 'item 0', 'Date'],
+    ];
+
+    for (const [items, where, what] of cases) {
+        const error = assertThrows(() => PmapJS.map(x => x, items, {nJobs: 2}));
+        assertError(error, PMAP, Pmap.Error.NOT_SERIALIZABLE, `${where[0].toUpperCase()}${where.slice(1)} is`);
+        assert(error.message.includes(what) && error.message.includes('JSON values'), error.message);
+    }
+});
+
+test('a result that cannot travel back fails its item', () => {
+    const error = assertThrows(() => PmapJS.map(x => (x === 3 ? new Set() : x), range(8), {nJobs: 2}));
+
+    assertError(error, PMAP, Pmap.Error.NOT_SERIALIZABLE);
+    assert(error.message.includes('The result of item 3') && error.message.includes('Set'), error.message);
+    assertEqual(error.index, 3);
+});
+
+test('closures are refused before anything runs, naming the names', () => {
+    const factor = 3;
+    const args = [1];
+    const cases = [
+        [x => x * factor, ['“factor”']],
+        [function scaled(x) {
+            return x * factor + offsetOf(x);
+        }, ['“scaled”', '“factor”', '“offsetOf”']],
+        [x => this?.k ?? x, ['“this”']],
+        [function () {
+            return () => arguments.length;
+        }(), ['“arguments”']],
+    ];
+
+    for (const [func, names] of cases) {
+        for (const backend of ['processes', 'sequential']) {
+            const error = assertThrows(() => PmapJS.map(func, args, {nJobs: 2, backend}));
+            assertError(error, PMAP, Pmap.Error.NOT_SERIALIZABLE);
+            for (const name of names)
+                assert(error.message.includes(name), `${name}: ${error.message}`);
+            assert(error.message.includes('without its closure'), error.message);
+        }
+    }
+});
+
+test('names that a function declares itself, and globals, are no closure', () => {
+    function collatz(n, steps = 0) {
+        if (n === 1)
+            return steps;
+        const {next} = {next: n % 2 ? 3 * n + 1 : n / 2};
+        return collatz(next, steps + 1);
+    }
+    const fib = n => (n < 2 ? n : fib(n - 1) + fib(n - 2));
+    const helpers = x => {
+        class Box {
+            value = x;
+            twice() {
+                return this.value * 2;
+            }
+        }
+        const [a, ...rest] = [x, 1, 2];
+        try {
+            JSON.parse('{');
+        } catch (e) {
+            return Math.max(new Box().twice(), a + rest.length, e instanceof SyntaxError ? 0 : -1);
+        }
+        return -1;
+    };
+
+    assertEqual(PmapJS.map(collatz, [1, 6, 27], {nJobs: 2}), [0, 8, 111]);
+    assertEqual(PmapJS.map(fib, range(10), {nJobs: 2}), [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]);
+    assertEqual(PmapJS.map(helpers, [5], {nJobs: 2}), [10]);
+});
+
+test('functions without source text, and async ones, are refused', () => {
+    const cases = [
+        [Math.sqrt, 'native code'],
+        [(x => x).bind(null), 'PmapJS.partial'],
+        [async x => x, 'async'],
+        [function* gen() {}, 'generator'],
+        [class Foo {}, 'class'],
+    ];
+
+    for (const [func, phrase] of cases) {
+        const error = assertThrows(() => PmapJS.map(func, [1], {nJobs: 2}));
+        assertError(error, PMAP, Pmap.Error.NOT_SERIALIZABLE);
+        assert(error.message.includes(phrase), error.message);
+    }
+    assert(assertThrows(() => PmapJS.map(42, [1])) instanceof TypeError, 'not a function');
+});
+
+test('a method written in an object literal travels', () => {
+    const functions = {
+        double(x) {
+            return 2 * x;
+        },
+    };
+
+    assertEqual(PmapJS.map(functions.double, [1, 2], {nJobs: 2}), [2, 4]);
+});
+
+test('JS errors are thrown again with the worker’s stack and the item', () => {
+    function boom(x) {
+        if (x === 37)
+            throw new RangeError(`too big: ${x}`);
+        return x;
+    }
+
+    const error = assertThrows(() => PmapJS.map(boom, range(100), {nJobs: 2}));
+
+    assert(error instanceof RangeError, `${error}`);
+    assertEqual([error.name, error.message, error.index, error.functionName],
+        ['RangeError', 'too big: 37', 37, 'boom']);
+    assert(error.remoteStack.startsWith('boom@pmapjs:boom:'), error.remoteStack);
+    assert(error.stack.startsWith(error.remoteStack), error.stack);
+    assert(error.stack.includes('test-javascript.js'), `no caller frame in ${error.stack}`);
+    assert(!error.stack.includes('resource:///org/gnome/Pmap/js/'), error.stack);
+});
+
+test('custom errors, GLib errors and thrown values', () => {
+    const custom = assertThrows(() => PmapJS.map(x => {
+        class QuotaError extends Error {
+            name = 'QuotaError';
+        }
+        throw new QuotaError(`over quota at ${x}`);
+    }, [4], {nJobs: 2}));
+    assertEqual([custom.name, custom.message, custom.index], ['QuotaError', 'over quota at 4', 0]);
+    assert(custom instanceof Error, 'not an Error');
+
+    const glib = assertThrows(() => PmapJS.map(x => {
+        return imports.gi.Gio.File.new_for_path(`/nonexistent/${x}`).load_contents(null);
+    }, ['file'], {nJobs: 2}));
+    assertError(glib, Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND);
+    assert(glib.message.includes('/nonexistent/file'), glib.message);
+    assertEqual(glib.index, 0);
+
+    const value = assertThrows(() => PmapJS.map(x => {
+        if (x === 9)
+            throw {code: x};
+        return x;
+    }, [0, 9], {nJobs: 2, batchSize: 1}));
+    assertEqual([value.message, value.index], ['threw {"code":9}', 1]);
+});
+
+test('a worker that dies gives a crash error naming its items, and the next map works', () => {
+    const error = assertThrows(() => PmapJS.map(x => {
+        if (x === 5)
+            imports.system.exit(3);
+        return x;
+    }, range(10), {nJobs: 2, batchSize: 2}));
+
+    assertError(error, PMAP, Pmap.Error.WORKER_CRASHED, 'Task 2 failed');
+    assert(error.message.includes('items 4 to 5'), error.message);
+    assertEqual(PmapJS.map(x => x + 1, range(10), {nJobs: 2}), range(10, 1));
+});
+
+test('a cancelled map stops', async () => {
+    const cancellable = new Gio.Cancellable();
+    const started = GLib.get_monotonic_time();
+    GLib.timeout_add(GLib.PRIORITY_DEFAULT, 300, () => {
+        cancellable.cancel();
+        return GLib.SOURCE_REMOVE;
+    });
+
+    const error = await rejection(PmapJS.mapAsync(x => {
+        imports.gi.GLib.usleep(100000);
+        return x;
+    }, range(100), {nJobs: 2, batchSize: 1, cancellable}));
+
+    assertError(error, Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED);
+    // 100 items of 0.1 s on 2 workers would take 5 s.
+    assert(GLib.get_monotonic_time() - started < 4 * GLib.USEC_PER_SEC, 'the map ran to its end');
+
+    const cancelled = new Gio.Cancellable();
+    cancelled.cancel();
+    assertError(assertThrows(() => PmapJS.map(x => x, [1], {nJobs: 2, cancellable: cancelled})),
+        Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED);
+});
+
+test('mapAsync and Parallel.runAsync give promises', async () => {
+    assertEqual(await PmapJS.mapAsync(x => x * x, range(50), {nJobs: 2}), range(50).map(x => x * x));
+
+    const parallel = new PmapJS.Parallel({nJobs: 2});
+    const results = await parallel.runAsync(range(6).map(i => PmapJS.delayed((a, b) => a - b)(i, 1)));
+    assertEqual(results, range(6, -1));
+
+    const error = await rejection(PmapJS.mapAsync(function failing(x) {
+        return x.missing.property;
+    }, [{}], {nJobs: 2}));
+    assert(error instanceof TypeError, `${error}`);
+    assertEqual(error.index, 0);
+    assert(error.remoteStack.startsWith('failing@pmapjs:failing:'), error.remoteStack);
+});
+
+test('Parallel runs delayed calls of several functions', () => {
+    const square = x => x * x;
+    const join = (...parts) => parts.join('-');
+    const calls = [PmapJS.delayed(square)(3), PmapJS.delayed(join)('a', 'b', 1), PmapJS.delayed(square)(4)];
+
+    assertEqual(new PmapJS.Parallel({nJobs: 2}).run(calls), [9, 'a-b-1', 16]);
+    assert(assertThrows(() => new PmapJS.Parallel().run([{}])) instanceof TypeError, 'not a call');
+});
+
+test('partial() binds arguments that travel as values', () => {
+    const scale = (factor, offset, x) => factor * x + offset;
+    const scaled = PmapJS.partial(PmapJS.partial(scale, 10), 5);
+
+    assertEqual(scaled(1), 15);
+    assertEqual(PmapJS.map(scaled, range(4), {nJobs: 2}), [5, 15, 25, 35]);
+    assertError(assertThrows(() => PmapJS.partial(scale, new Map())), PMAP, Pmap.Error.NOT_SERIALIZABLE);
+});
+
+test('the “variant” serializer refuses plain functions; wrap() lets one travel', () => {
+    const double = x => 2 * x;
+    const options = {nJobs: 2, serializer: 'variant'};
+
+    const error = assertThrows(() => PmapJS.map(double, [21], options));
+    assertError(error, PMAP, Pmap.Error.NOT_SERIALIZABLE);
+    for (const phrase of ['“double”', 'module reference', '“variant”', 'PmapJS.wrap()'])
+        assert(error.message.includes(phrase), `${phrase}: ${error.message}`);
+
+    const wrapped = PmapJS.wrap(double);
+    assertEqual(wrapped(4), 8);
+    assertEqual(PmapJS.map(wrapped, [21], options), [42]);
+    assertEqual(PmapJS.map(PmapJS.partial(PmapJS.wrap((a, x) => a + x), 1), [1], options), [2]);
+    // Where nothing travels, nothing is refused, as in C.
+    assertEqual(PmapJS.map(double, [21], {...options, backend: 'sequential'}), [42]);
+});
+
+test('functions by module reference', async () => {
+    const triple = PmapJS.fromModule('./functions-module.js', 'triple', import.meta.url);
+
+    assertEqual(await triple(2), 6);
+    for (const serializer of ['general', 'variant']) {
+        assertEqual(PmapJS.map(triple, range(20), {nJobs: 2, serializer}), range(20).map(x => 3 * x));
+    }
+    assertEqual(await PmapJS.mapAsync(triple, [1, 2], {backend: 'sequential'}), [3, 6]);
+    const byPath = PmapJS.fromModule(GLib.build_filenamev([GLib.path_get_dirname(
+        Gio.File.new_for_uri(import.meta.url).get_path()), 'functions-module.js']), 'withPid');
+    assert(PmapJS.map(byPath, [1], {nJobs: 2, backend: 'sequential'})[0][1] === OWN_PID, 'not in this process');
+
+    const missing = assertThrows(() => PmapJS.map(
+        PmapJS.fromModule('./functions-module.js', 'notAFunction', import.meta.url), [1], {nJobs: 2}));
+    assertError(missing, PMAP, Pmap.Error.UNKNOWN_FUNCTION);
+    assert(missing.message.includes('“notAFunction”'), missing.message);
+    assert(assertThrows(() => PmapJS.fromModule('relative.js')) instanceof TypeError, 'relative');
+});
+
+test('the sequential backend runs the same chunks in this process', () => {
+    const results = PmapJS.map(withPid, range(30), {backend: 'sequential', batchSize: 4});
+
+    assertEqual(results, range(30).map(x => [x, OWN_PID]));
+    const error = assertThrows(() => PmapJS.map(function boom(x) {
+        throw new Error(`no ${x}`);
+    }, [7], {backend: 'sequential'}));
+    assertEqual([error.message, error.index], ['no 7', 0]);
+    assert(error.remoteStack.startsWith('boom@pmapjs:boom:'), error.remoteStack);
+});
+
+test('PMAP_BACKEND and an executor choose the backend', () => {
+    GLib.setenv('PMAP_BACKEND', 'sequential', true);
+    try {
+        assertEqual(PmapJS.map(withPid, [1], {nJobs: 2}), [[1, OWN_PID]]);
+    } finally {
+        GLib.unsetenv('PMAP_BACKEND');
+    }
+
+    const executor = new Pmap.Executor({n_jobs: 2, backend: Pmap.Backend.create('processes')});
+    const [[, pid]] = PmapJS.map(withPid, [1], {executor});
+    assert(pid !== OWN_PID, 'ran in this process');
+    assertEqual(PmapJS.map(withPid, [1], {executor, backend: 'sequential'}), [[1, OWN_PID]]);
+});
+
+test('the threads backend refuses JavaScript functions clearly', () => {
+    const error = assertThrows(() => PmapJS.map(x => x, range(10), {nJobs: 2, backend: 'threads'}));
+
+    assertError(error, PMAP, Pmap.Error.WRONG_THREAD);
+    assert(error.message.includes('“processes” backend'), error.message);
+});
+
+test('shutdown() stops the idle workers', () => {
+    PmapJS.map(x => x, range(4), {nJobs: 2});
+    assert(children().length > 0, 'no worker to stop');
+
+    PmapJS.shutdown();
+
+    assertEqual(children(), []);
+});
+
+run();
