@@ -245,6 +245,20 @@ test('a worker that dies gives a crash error naming its items, and the next map 
     assertEqual(PmapJS.map(x => x + 1, range(10), {nJobs: 2}), range(10, 1));
 });
 
+test('a worker killed by SIGKILL gives a crash error with the signal, and the next map works', () => {
+    const error = assertThrows(() => PmapJS.map(x => {
+        if (x === 3) {
+            const pid = new imports.gi.Gio.Credentials().get_unix_pid();
+            imports.gi.GLib.spawn_command_line_sync(`kill -KILL ${pid}`);
+        }
+        return x;
+    }, range(8), {nJobs: 2, batchSize: 1}));
+
+    assertError(error, PMAP, Pmap.Error.WORKER_CRASHED, 'Task 3 failed');
+    assert(error.message.includes('killed by signal 9'), error.message);
+    assertEqual(PmapJS.map(x => x * 2, range(8), {nJobs: 2}), range(8).map(x => x * 2));
+});
+
 test('a cancelled map stops', async () => {
     const cancellable = new Gio.Cancellable();
     const started = GLib.get_monotonic_time();
