@@ -38,6 +38,9 @@ gboolean   pmap_job_wait            (PmapJob        *self,
 gboolean      pmap_job_is_stopping   (PmapJob        *self);
 GVariant     *pmap_job_get_input     (PmapJob        *self,
                                       guint           index);
+void          pmap_job_release_inputs (PmapJob       *self,
+                                       guint          first,
+                                       guint          n_tasks);
 PmapCallable *pmap_job_get_callable  (PmapJob        *self);
 PmapSerializer *pmap_job_get_serializer (PmapJob      *self);
 void          pmap_job_return_value  (PmapJob        *self,

@@ -339,7 +339,11 @@ run_job (gpointer data,
         }
       if (ref != NULL && !pmap_job_is_stopping (job) &&
           (batch = batch_message (job, ref, first, n_tasks, &failed, &error)) != NULL)
-        g_variant_ref_sink (batch);
+        {
+          g_variant_ref_sink (batch);
+          /* The message holds what the worker needs of them. */
+          pmap_job_release_inputs (job, first, n_tasks);
+        }
       if (batch != NULL && worker == NULL &&
           check_serializer (pmap_job_get_serializer (job), &error))
         worker = pmap_worker_pool_acquire (&error);
