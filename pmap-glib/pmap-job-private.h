@@ -27,6 +27,10 @@ void       pmap_job_set_notify      (PmapJob        *self,
                                      PmapJobNotify   notify,
                                      gpointer        user_data,
                                      GDestroyNotify  destroy);
+gboolean   pmap_job_claim_at_least  (PmapJob        *self,
+                                     guint           min_tasks,
+                                     guint          *first,
+                                     guint          *n_tasks);
 gboolean   pmap_job_is_in_task      (void);
 void       pmap_job_drain           (PmapJob        *self);
 GThread   *pmap_job_get_owner       (PmapJob        *self);

@@ -194,7 +194,8 @@ pmap_job_get_n_jobs (PmapJob *self)
 }
 
 static guint
-next_batch_size (PmapJob *self)
+next_batch_size (PmapJob *self,
+                 guint    min_tasks)
 {
   guint remaining = self->n_tasks - self->next;
 
@@ -203,7 +204,7 @@ next_batch_size (PmapJob *self)
 
   /* Guided scheduling: large batches while much is left, single tasks at
    * the end, so that workers finish together whatever the tasks cost. */
-  return CLAMP (remaining / (2 * self->n_jobs), 1, remaining);
+  return MIN (MAX (remaining / (2 * self->n_jobs), MAX (min_tasks, 1)), remaining);
 }
 
 /**
@@ -225,17 +226,30 @@ pmap_job_claim (PmapJob *self,
                 guint   *first,
                 guint   *n_tasks)
 {
-  gboolean claimed = FALSE;
-
   g_return_val_if_fail (PMAP_IS_JOB (self), FALSE);
   g_return_val_if_fail (first != NULL, FALSE);
   g_return_val_if_fail (n_tasks != NULL, FALSE);
+
+  return pmap_job_claim_at_least (self, 1, first, n_tasks);
+}
+
+/* Like pmap_job_claim(), for a backend to which a batch has a fixed cost,
+ * such as a round trip to a worker process: the batch has at least
+ * @min_tasks tasks, or all that are left, unless the executor's
+ * batch-size sets its size. */
+gboolean
+pmap_job_claim_at_least (PmapJob *self,
+                         guint    min_tasks,
+                         guint   *first,
+                         guint   *n_tasks)
+{
+  gboolean claimed = FALSE;
 
   g_mutex_lock (&self->mutex);
   if (!self->stopped && self->next < self->n_tasks)
     {
       *first = self->next;
-      *n_tasks = next_batch_size (self);
+      *n_tasks = next_batch_size (self, min_tasks);
       self->next += *n_tasks;
       self->n_active++;
       claimed = TRUE;

@@ -307,6 +307,31 @@ check_serializer (PmapSerializer  *serializer,
   return TRUE;
 }
 
+/* A batch costs a round trip to its worker, some tens of microseconds,
+ * whatever its size: when tasks are quick, the single-task batches that end
+ * guided scheduling would spend more time travelling than running. So a
+ * runner claims at least as many tasks as take this long at the pace of its
+ * batches so far, sending and answering included; quick tasks then end
+ * within this much of each other, and slow ones still go one at a time. */
+#define MIN_BATCH_US 250
+
+/* The pace of a runner's batches. */
+typedef struct
+{
+  gint64 busy_us;
+  guint  n_tasks;
+} Pace;
+
+static guint
+min_batch_tasks (const Pace *pace)
+{
+  if (pace->n_tasks == 0)
+    return 1;
+
+  return (guint) MIN ((guint64) MIN_BATCH_US * pace->n_tasks / MAX (pace->busy_us, 1),
+                      G_MAXUINT);
+}
+
 static void
 run_job (gpointer data,
          gpointer user_data)
@@ -315,6 +340,7 @@ run_job (gpointer data,
   PmapJob *job = runner->job;
   PmapWorker *worker = NULL;
   g_autoptr(GVariant) ref = NULL;
+  Pace pace = { 0, 0 };
   guint first, n_tasks, n_answered;
   gboolean claimed = pmap_job_claim (job, &first, &n_tasks);
 
@@ -324,6 +350,7 @@ run_job (gpointer data,
       g_autoptr(GVariant) batch = NULL;
       guint failed = first;
       guint next_first, next_n_tasks;
+      gint64 start, built, acquired;
 
       n_answered = 0;
 
@@ -337,6 +364,7 @@ run_job (gpointer data,
           if (ref != NULL)
             g_variant_ref_sink (ref);
         }
+      start = g_get_monotonic_time ();
       if (ref != NULL && !pmap_job_is_stopping (job) &&
           (batch = batch_message (job, ref, first, n_tasks, &failed, &error)) != NULL)
         {
@@ -344,9 +372,11 @@ run_job (gpointer data,
           /* The message holds what the worker needs of them. */
           pmap_job_release_inputs (job, first, n_tasks);
         }
+      built = g_get_monotonic_time ();
       if (batch != NULL && worker == NULL &&
           check_serializer (pmap_job_get_serializer (job), &error))
         worker = pmap_worker_pool_acquire (&error);
+      acquired = g_get_monotonic_time ();
 
       if (error != NULL)
         pmap_job_return_error (job, failed, error);
@@ -354,12 +384,17 @@ run_job (gpointer data,
                !run_remote_batch (job, worker, batch, first, n_tasks, &n_answered))
         worker = NULL;
 
+      /* Starting a worker is not part of the pace. */
+      pace.busy_us += (built - start) + (g_get_monotonic_time () - acquired);
+      pace.n_tasks += n_answered;
+
       /* The map completes, and returns, when its last batch ends: this
        * runner's worker must be back in the pool by then, or a shutdown
        * right after the map misses it. So the next batch is claimed while
        * this one still counts, and a runner with no more work gives its
        * worker back before ending its batch. */
-      claimed = pmap_job_claim (job, &next_first, &next_n_tasks);
+      claimed = pmap_job_claim_at_least (job, min_batch_tasks (&pace),
+                                         &next_first, &next_n_tasks);
       if (!claimed && worker != NULL)
         {
           pmap_worker_pool_release (worker, runner->idle_timeout_ms);
