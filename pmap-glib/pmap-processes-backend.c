@@ -51,7 +51,7 @@ batch_message (PmapJob   *job,
   PmapSerializer *serializer = pmap_job_get_serializer (job);
   const char *name = pmap_serializer_get_name (serializer);
   gboolean encode = !pmap_serializer_passes_values_through (serializer);
-  g_autoptr(GPtrArray) inputs = g_ptr_array_new_full (n_tasks, (GDestroyNotify) g_variant_unref);
+  g_autoptr(PmapPacker) inputs = pmap_packer_new ();
 
   if (name == NULL)
     {
@@ -86,11 +86,10 @@ batch_message (PmapJob   *job,
           return NULL;
         }
 
-      g_ptr_array_add (inputs, g_steal_pointer (&encoded));
+      pmap_packer_add (inputs, encoded);
     }
 
-  return g_variant_new ("(@(sv)suv)", ref, name, first,
-                        pmap_protocol_pack ((GVariant **) inputs->pdata, n_tasks));
+  return g_variant_new ("(@(sv)suv)", ref, name, first, pmap_packer_end (inputs));
 }
 
 /* Stores a value that came from a worker, decoded; FALSE if it fails. */
