@@ -92,23 +92,26 @@ batch_message (PmapJob   *job,
   return g_variant_new ("(@(sv)suv)", ref, name, first, pmap_packer_end (inputs));
 }
 
-/* Stores a value that came from a worker, decoded; FALSE if it fails. */
+/* Stores a value that came from a worker, decoded; FALSE if it fails.
+ * Takes @value. */
 static gboolean
 return_value (PmapJob  *job,
               guint     index,
-              GVariant *value)
+              GVariant *value,
+              gboolean  decode)
 {
   PmapSerializer *serializer = pmap_job_get_serializer (job);
+  g_autoptr(GVariant) owned = value;
   GError *error = NULL;
   GVariant *decoded;
 
-  if (pmap_serializer_passes_values_through (serializer))
+  if (!decode)
     {
-      pmap_job_return_value (job, index, g_variant_ref (value));
+      pmap_job_return_value (job, index, g_steal_pointer (&owned));
       return TRUE;
     }
 
-  decoded = pmap_serializer_decode (serializer, value, &error);
+  decoded = pmap_serializer_decode (serializer, owned, &error);
   if (decoded == NULL)
     {
       if (error == NULL)
@@ -247,15 +250,12 @@ run_remote_batch (PmapJob    *job,
         }
 
       {
+        gboolean decode = !pmap_serializer_passes_values_through (pmap_job_get_serializer (job));
         gsize i;
 
         for (i = 0; i < n_values; i++)
-          {
-            g_autoptr(GVariant) value = pmap_protocol_unpack (values, i);
-
-            if (!return_value (job, index + i, value))
-              break;
-          }
+          if (!return_value (job, index + i, pmap_protocol_unpack (values, i), decode))
+            break;
 
         n_done += i;
         if (i < n_values)
