@@ -27,6 +27,10 @@ void       pmap_job_set_notify      (PmapJob        *self,
                                      PmapJobNotify   notify,
                                      gpointer        user_data,
                                      GDestroyNotify  destroy);
+gboolean   pmap_job_claim_at_least  (PmapJob        *self,
+                                     guint           min_tasks,
+                                     guint          *first,
+                                     guint          *n_tasks);
 gboolean   pmap_job_is_in_task      (void);
 void       pmap_job_drain           (PmapJob        *self);
 GThread   *pmap_job_get_owner       (PmapJob        *self);
@@ -38,6 +42,9 @@ gboolean   pmap_job_wait            (PmapJob        *self,
 gboolean      pmap_job_is_stopping   (PmapJob        *self);
 GVariant     *pmap_job_get_input     (PmapJob        *self,
                                       guint           index);
+void          pmap_job_release_inputs (PmapJob       *self,
+                                       guint          first,
+                                       guint          n_tasks);
 PmapCallable *pmap_job_get_callable  (PmapJob        *self);
 PmapSerializer *pmap_job_get_serializer (PmapJob      *self);
 void          pmap_job_return_value  (PmapJob        *self,

@@ -104,7 +104,9 @@ variant_unref0 (gpointer variant)
     g_variant_unref (variant);
 }
 
-/* @inputs: the inputs, which the job keeps a reference on. */
+/* @inputs: the inputs, which the job keeps a reference on, and takes: it
+ * empties their slots as it releases them (see
+ * pmap_job_release_inputs()). */
 PmapJob *
 pmap_job_new (PmapCallable    *callable,
               PmapSerializer  *serializer,
@@ -122,6 +124,8 @@ pmap_job_new (PmapCallable    *callable,
   self->serializer = g_object_ref (serializer);
   self->owner = g_thread_self ();
   self->items = g_ptr_array_ref (inputs);
+  /* Inputs go as soon as their tasks no longer need them. */
+  g_ptr_array_set_free_func (self->items, variant_unref0);
   self->n_tasks = inputs->len;
   self->n_jobs = n_jobs;
   self->batch_size = batch_size;
@@ -190,7 +194,8 @@ pmap_job_get_n_jobs (PmapJob *self)
 }
 
 static guint
-next_batch_size (PmapJob *self)
+next_batch_size (PmapJob *self,
+                 guint    min_tasks)
 {
   guint remaining = self->n_tasks - self->next;
 
@@ -199,7 +204,7 @@ next_batch_size (PmapJob *self)
 
   /* Guided scheduling: large batches while much is left, single tasks at
    * the end, so that workers finish together whatever the tasks cost. */
-  return CLAMP (remaining / (2 * self->n_jobs), 1, remaining);
+  return MIN (MAX (remaining / (2 * self->n_jobs), MAX (min_tasks, 1)), remaining);
 }
 
 /**
@@ -221,17 +226,30 @@ pmap_job_claim (PmapJob *self,
                 guint   *first,
                 guint   *n_tasks)
 {
-  gboolean claimed = FALSE;
-
   g_return_val_if_fail (PMAP_IS_JOB (self), FALSE);
   g_return_val_if_fail (first != NULL, FALSE);
   g_return_val_if_fail (n_tasks != NULL, FALSE);
+
+  return pmap_job_claim_at_least (self, 1, first, n_tasks);
+}
+
+/* Like pmap_job_claim(), for a backend to which a batch has a fixed cost,
+ * such as a round trip to a worker process: the batch has at least
+ * @min_tasks tasks, or all that are left, unless the executor's
+ * batch-size sets its size. */
+gboolean
+pmap_job_claim_at_least (PmapJob *self,
+                         guint    min_tasks,
+                         guint   *first,
+                         guint   *n_tasks)
+{
+  gboolean claimed = FALSE;
 
   g_mutex_lock (&self->mutex);
   if (!self->stopped && self->next < self->n_tasks)
     {
       *first = self->next;
-      *n_tasks = next_batch_size (self);
+      *n_tasks = next_batch_size (self, min_tasks);
       self->next += *n_tasks;
       self->n_active++;
       claimed = TRUE;
@@ -334,6 +352,7 @@ pmap_job_run_batch (PmapJob *self,
         break;
 
       result = run_task (self, i, &error);
+      pmap_job_release_inputs (self, i, 1);
       if (result == NULL)
         {
           pmap_job_return_error (self, i, error);
@@ -355,13 +374,30 @@ pmap_job_is_stopping (PmapJob *self)
   return g_atomic_int_get (&self->stopping);
 }
 
+/* The input of a task whose batch is claimed, until it is released. */
 GVariant *
 pmap_job_get_input (PmapJob *self,
                     guint    index)
 {
   g_assert (index < self->n_tasks);
+  g_assert (g_ptr_array_index (self->items, index) != NULL);
 
   return g_ptr_array_index (self->items, index);
+}
+
+/* Drops the inputs of tasks of a claimed batch that no longer need them:
+ * they are then freed while the map goes on, by the threads that ran the
+ * tasks, instead of all together on one thread when it ends, which for
+ * many small inputs takes longer than running them. */
+void
+pmap_job_release_inputs (PmapJob *self,
+                         guint    first,
+                         guint    n_tasks)
+{
+  g_assert (first <= self->n_tasks && n_tasks <= self->n_tasks - first);
+
+  for (guint i = first; i < first + n_tasks; i++)
+    g_clear_pointer (&g_ptr_array_index (self->items, i), g_variant_unref);
 }
 
 PmapCallable *

@@ -51,7 +51,7 @@ batch_message (PmapJob   *job,
   PmapSerializer *serializer = pmap_job_get_serializer (job);
   const char *name = pmap_serializer_get_name (serializer);
   gboolean encode = !pmap_serializer_passes_values_through (serializer);
-  g_autoptr(GPtrArray) inputs = g_ptr_array_new_full (n_tasks, (GDestroyNotify) g_variant_unref);
+  g_autoptr(PmapPacker) inputs = pmap_packer_new ();
 
   if (name == NULL)
     {
@@ -86,30 +86,32 @@ batch_message (PmapJob   *job,
           return NULL;
         }
 
-      g_ptr_array_add (inputs, g_steal_pointer (&encoded));
+      pmap_packer_add (inputs, encoded);
     }
 
-  return g_variant_new ("(@(sv)suv)", ref, name, first,
-                        pmap_protocol_pack ((GVariant **) inputs->pdata, n_tasks));
+  return g_variant_new ("(@(sv)suv)", ref, name, first, pmap_packer_end (inputs));
 }
 
-/* Stores a value that came from a worker, decoded; FALSE if it fails. */
+/* Stores a value that came from a worker, decoded; FALSE if it fails.
+ * Takes @value. */
 static gboolean
 return_value (PmapJob  *job,
               guint     index,
-              GVariant *value)
+              GVariant *value,
+              gboolean  decode)
 {
   PmapSerializer *serializer = pmap_job_get_serializer (job);
+  g_autoptr(GVariant) owned = value;
   GError *error = NULL;
   GVariant *decoded;
 
-  if (pmap_serializer_passes_values_through (serializer))
+  if (!decode)
     {
-      pmap_job_return_value (job, index, g_variant_ref (value));
+      pmap_job_return_value (job, index, g_steal_pointer (&owned));
       return TRUE;
     }
 
-  decoded = pmap_serializer_decode (serializer, value, &error);
+  decoded = pmap_serializer_decode (serializer, owned, &error);
   if (decoded == NULL)
     {
       if (error == NULL)
@@ -248,15 +250,12 @@ run_remote_batch (PmapJob    *job,
         }
 
       {
+        gboolean decode = !pmap_serializer_passes_values_through (pmap_job_get_serializer (job));
         gsize i;
 
         for (i = 0; i < n_values; i++)
-          {
-            g_autoptr(GVariant) value = pmap_protocol_unpack (values, i);
-
-            if (!return_value (job, index + i, value))
-              break;
-          }
+          if (!return_value (job, index + i, pmap_protocol_unpack (values, i), decode))
+            break;
 
         n_done += i;
         if (i < n_values)
@@ -308,6 +307,31 @@ check_serializer (PmapSerializer  *serializer,
   return TRUE;
 }
 
+/* A batch costs a round trip to its worker, some tens of microseconds,
+ * whatever its size: when tasks are quick, the single-task batches that end
+ * guided scheduling would spend more time travelling than running. So a
+ * runner claims at least as many tasks as take this long at the pace of its
+ * batches so far, sending and answering included; quick tasks then end
+ * within this much of each other, and slow ones still go one at a time. */
+#define MIN_BATCH_US 250
+
+/* The pace of a runner's batches. */
+typedef struct
+{
+  gint64 busy_us;
+  guint  n_tasks;
+} Pace;
+
+static guint
+min_batch_tasks (const Pace *pace)
+{
+  if (pace->n_tasks == 0)
+    return 1;
+
+  return (guint) MIN ((guint64) MIN_BATCH_US * pace->n_tasks / MAX (pace->busy_us, 1),
+                      G_MAXUINT);
+}
+
 static void
 run_job (gpointer data,
          gpointer user_data)
@@ -316,6 +340,7 @@ run_job (gpointer data,
   PmapJob *job = runner->job;
   PmapWorker *worker = NULL;
   g_autoptr(GVariant) ref = NULL;
+  Pace pace = { 0, 0 };
   guint first, n_tasks, n_answered;
   gboolean claimed = pmap_job_claim (job, &first, &n_tasks);
 
@@ -325,6 +350,7 @@ run_job (gpointer data,
       g_autoptr(GVariant) batch = NULL;
       guint failed = first;
       guint next_first, next_n_tasks;
+      gint64 start, built, acquired;
 
       n_answered = 0;
 
@@ -336,12 +362,19 @@ run_job (gpointer data,
                                        pmap_serializer_get_functions_by_value (pmap_job_get_serializer (job)),
                                        pmap_worker_is_hosting (), &error);
         }
+      start = g_get_monotonic_time ();
       if (ref != NULL && !pmap_job_is_stopping (job) &&
           (batch = batch_message (job, ref, first, n_tasks, &failed, &error)) != NULL)
-        g_variant_ref_sink (batch);
+        {
+          g_variant_ref_sink (batch);
+          /* The message holds what the worker needs of them. */
+          pmap_job_release_inputs (job, first, n_tasks);
+        }
+      built = g_get_monotonic_time ();
       if (batch != NULL && worker == NULL &&
           check_serializer (pmap_job_get_serializer (job), &error))
         worker = pmap_worker_pool_acquire (&error);
+      acquired = g_get_monotonic_time ();
 
       if (error != NULL)
         pmap_job_return_error (job, failed, error);
@@ -349,12 +382,17 @@ run_job (gpointer data,
                !run_remote_batch (job, worker, batch, first, n_tasks, &n_answered))
         worker = NULL;
 
+      /* Starting a worker is not part of the pace. */
+      pace.busy_us += (built - start) + (g_get_monotonic_time () - acquired);
+      pace.n_tasks += n_answered;
+
       /* The map completes, and returns, when its last batch ends: this
        * runner's worker must be back in the pool by then, or a shutdown
        * right after the map misses it. So the next batch is claimed while
        * this one still counts, and a runner with no more work gives its
        * worker back before ending its batch. */
-      claimed = pmap_job_claim (job, &next_first, &next_n_tasks);
+      claimed = pmap_job_claim_at_least (job, min_batch_tasks (&pace),
+                                         &next_first, &next_n_tasks);
       if (!claimed && worker != NULL)
         {
           pmap_worker_pool_release (worker, runner->idle_timeout_ms);

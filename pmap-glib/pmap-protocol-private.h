@@ -42,8 +42,17 @@ GVariant           *pmap_protocol_decode   (GBytes           *frame,
                                             PmapMessageKind  *kind,
                                             GError          **error);
 
-GVariant           *pmap_protocol_pack     (GVariant * const *values,
-                                            gsize             n);
+typedef struct _PmapPacker PmapPacker;
+
+PmapPacker         *pmap_packer_new          (void);
+void                pmap_packer_free         (PmapPacker       *self);
+void                pmap_packer_add          (PmapPacker       *self,
+                                              GVariant         *value);
+guint               pmap_packer_get_n_values (PmapPacker       *self);
+GVariant           *pmap_packer_end          (PmapPacker       *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmapPacker, pmap_packer_free)
+
 GVariant           *pmap_protocol_unpack   (GVariant         *values,
                                             gsize             index);
 

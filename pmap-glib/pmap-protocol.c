@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <gio/gio.h>
 
 #include "pmap-error.h"
@@ -100,67 +102,159 @@ has_fixed_size (GVariant *value)
          g_variant_get_size (value) > 0;
 }
 
-/* Packs @n values into one array for a message: values of one fixed-size
- * type travel end to end as an array of that type, which costs a copy of
- * their data and nothing per value at either end; others as an av. */
-GVariant *
-pmap_protocol_pack (GVariant * const *values,
-                    gsize             n)
+/* Packs values into one array for a message, as they come: values of one
+ * fixed-size type travel end to end as an array of that type, which costs
+ * a copy of their data and nothing per value at either end; others as an
+ * av. The packer keeps no reference on the values of the first kind, so
+ * that their producer can free each at once. */
+struct _PmapPacker
 {
+  guint       n_values;
+
+  /* Values of one fixed-size type, that of @model, whose data @data
+   * holds end to end, @size bytes each, in @allocated bytes; or NULL, and
+   * the values in @boxed. */
+  GVariant           *model;
   const GVariantType *type;
-  gsize size;
-  g_autofree GVariant **boxed = NULL;
+  gsize               size;
+  guint8             *data;
+  gsize               allocated;
 
-  if (n == 0)
-    return g_variant_new_array (G_VARIANT_TYPE_VARIANT, NULL, 0);
+  GPtrArray  *boxed;
+};
 
-  type = g_variant_get_type (values[0]);
-  size = g_variant_get_size (values[0]);
+PmapPacker *
+pmap_packer_new (void)
+{
+  PmapPacker *self = g_new0 (PmapPacker, 1);
 
-  if (has_fixed_size (values[0]))
-    {
-      gsize i;
+  self->boxed = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
 
-      for (i = 1; i < n; i++)
-        if (!g_variant_type_equal (g_variant_get_type (values[i]), type))
-          break;
-
-      if (i == n)
-        {
-          guint8 *data = g_malloc (n * size);
-          g_autoptr(GVariantType) array_type = g_variant_type_new_array (type);
-
-          for (i = 0; i < n; i++)
-            {
-              /* g_variant_store() writes a value that g_variant_new()
-               * built only once its size is known, and GLib 2.74 does not
-               * compute it there: an unsized tuple fails its assertion. */
-              gsize value_size = g_variant_get_size (values[i]);
-
-              g_assert (value_size == size);
-              g_variant_store (values[i], data + i * size);
-            }
-
-          return g_variant_new_from_data (array_type, data, n * size, FALSE,
-                                          g_free, data);
-        }
-    }
-
-  boxed = g_new (GVariant *, n);
-  for (gsize i = 0; i < n; i++)
-    boxed[i] = g_variant_new_variant (values[i]);
-
-  return g_variant_new_array (G_VARIANT_TYPE_VARIANT, boxed, n);
+  return self;
 }
 
-/* The @index-th value of an array that pmap_protocol_pack() made. */
+void
+pmap_packer_free (PmapPacker *self)
+{
+  g_clear_pointer (&self->model, g_variant_unref);
+  g_free (self->data);
+  g_ptr_array_unref (self->boxed);
+  g_free (self);
+}
+
+guint
+pmap_packer_get_n_values (PmapPacker *self)
+{
+  return self->n_values;
+}
+
+/* The values packed end to end so far, as an array; the packer is left
+ * with none of them. */
+static GVariant *
+take_fixed_array (PmapPacker *self)
+{
+  g_autoptr(GVariantType) array_type = g_variant_type_new_array (self->type);
+  gsize size = self->n_values * self->size;
+  guint8 *data = g_steal_pointer (&self->data);
+
+  self->allocated = 0;
+  g_clear_pointer (&self->model, g_variant_unref);
+
+  return g_variant_new_from_data (array_type, data, size, FALSE, g_free, data);
+}
+
+static void
+add_boxed (PmapPacker *self,
+           GVariant   *value)
+{
+  g_ptr_array_add (self->boxed, g_variant_ref_sink (g_variant_new_variant (value)));
+}
+
+/* Adds @value, which the packer does not take: it must not be floating. */
+void
+pmap_packer_add (PmapPacker *self,
+                 GVariant   *value)
+{
+  const GVariantType *type = g_variant_get_type (value);
+
+  g_assert (!g_variant_is_floating (value));
+
+  /* Type infos are interned: the same type is most often the same
+   * pointer. */
+  if (self->model != NULL && type != self->type &&
+      !g_variant_type_equal (type, self->type))
+    {
+      /* Values of another type: all go boxed. */
+      g_autoptr(GVariant) array = g_variant_ref_sink (take_fixed_array (self));
+
+      for (guint i = 0; i < self->n_values; i++)
+        {
+          g_autoptr(GVariant) packed = g_variant_get_child_value (array, i);
+
+          add_boxed (self, packed);
+        }
+    }
+  else if (self->n_values == 0 && has_fixed_size (value))
+    {
+      self->model = g_variant_ref (value);
+      self->type = type;
+      self->size = g_variant_get_size (value);
+    }
+
+  if (self->model != NULL)
+    {
+      gsize offset = self->n_values * self->size;
+
+      if (offset + self->size > self->allocated)
+        {
+          self->allocated = MAX (2 * self->allocated, 64 * self->size);
+          self->data = g_realloc (self->data, self->allocated);
+        }
+
+      /* g_variant_store() writes a value that g_variant_new() built only
+       * once its size is known, and GLib 2.74 does not compute it there:
+       * an unsized tuple fails its assertion. Each value lands at a
+       * multiple of its size, and so of its alignment. */
+      g_assert (g_variant_get_size (value) == self->size);
+      g_variant_store (value, self->data + offset);
+    }
+  else
+    {
+      add_boxed (self, value);
+    }
+
+  self->n_values++;
+}
+
+/* Returns the array of the values added since the last call, floating, and
+ * empties the packer. */
+GVariant *
+pmap_packer_end (PmapPacker *self)
+{
+  GVariant *array;
+
+  if (self->model != NULL)
+    array = take_fixed_array (self);
+  else
+    array = g_variant_new_array (G_VARIANT_TYPE_VARIANT,
+                                 (GVariant **) self->boxed->pdata, self->boxed->len);
+
+  g_ptr_array_set_size (self->boxed, 0);
+  self->n_values = 0;
+
+  return array;
+}
+
+/* The @index-th value of an array that a PmapPacker made. */
 GVariant *
 pmap_protocol_unpack (GVariant *values,
                       gsize     index)
 {
   GVariant *child = g_variant_get_child_value (values, index);
 
-  if (g_variant_is_of_type (values, G_VARIANT_TYPE ("av")))
+  /* Not g_variant_is_of_type (values, "av"), which parses both types:
+   * this runs for every value. */
+  if (strcmp (g_variant_get_type_string (values), "av") == 0)
     {
       GVariant *value = g_variant_get_variant (child);
 

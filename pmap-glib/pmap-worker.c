@@ -271,7 +271,7 @@ typedef struct
   FunctionCache  cache;
 
   /* Results of consecutive tasks from first_pending on, not sent yet. */
-  GPtrArray     *pending;
+  PmapPacker    *pending;
   guint          first_pending;
   gint64         oldest_pending;
 } Worker;
@@ -280,17 +280,12 @@ static gboolean
 send_results (Worker  *worker,
               GError **error)
 {
-  GVariant *values;
-
-  if (worker->pending->len == 0)
+  if (pmap_packer_get_n_values (worker->pending) == 0)
     return TRUE;
 
-  values = pmap_protocol_pack ((GVariant **) worker->pending->pdata,
-                               worker->pending->len);
-  g_ptr_array_set_size (worker->pending, 0);
-
   return pmap_channel_send (worker->channel, PMAP_MESSAGE_RESULTS,
-                            g_variant_new ("(uv)", worker->first_pending, values),
+                            g_variant_new ("(uv)", worker->first_pending,
+                                           pmap_packer_end (worker->pending)),
                             error);
 }
 
@@ -301,18 +296,19 @@ add_result (Worker    *worker,
             GError   **error)
 {
   gint64 now = g_get_monotonic_time ();
+  /* The parent takes messages in normal form only, and a value read from
+   * untrusted bytes, such as an input that the function returns, need not
+   * be in it. */
+  g_autoptr(GVariant) normal = g_variant_get_normal_form (result);
 
-  if (worker->pending->len == 0)
+  if (pmap_packer_get_n_values (worker->pending) == 0)
     {
       worker->first_pending = index;
       worker->oldest_pending = now;
     }
-  /* The parent takes messages in normal form only, and a value read from
-   * untrusted bytes, such as an input that the function returns, need not
-   * be in it. */
-  g_ptr_array_add (worker->pending, g_variant_get_normal_form (result));
+  pmap_packer_add (worker->pending, normal);
 
-  if (worker->pending->len >= MAX_PENDING_RESULTS ||
+  if (pmap_packer_get_n_values (worker->pending) >= MAX_PENDING_RESULTS ||
       now - worker->oldest_pending > MAX_RESULT_DELAY_US)
     return send_results (worker, error) && pmap_channel_flush (worker->channel, error);
 
@@ -451,7 +447,7 @@ pmap_worker_serve (int   fd,
                    gint *running_task)
 {
   Worker worker = { pmap_channel_new (fd), running_task, { NULL, NULL, NULL },
-                    g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref),
+                    pmap_packer_new (),
                     0, 0 };
   g_autoptr(GError) error = NULL;
   int status = EXIT_SUCCESS;
@@ -506,7 +502,7 @@ pmap_worker_serve (int   fd,
   g_clear_pointer (&worker.cache.ref, g_variant_unref);
   g_clear_pointer (&worker.cache.callable, pmap_callable_unref);
   g_clear_object (&worker.cache.serializer);
-  g_ptr_array_unref (worker.pending);
+  pmap_packer_free (worker.pending);
   pmap_channel_free (worker.channel);
 
   return status;

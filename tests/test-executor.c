@@ -123,6 +123,49 @@ test_floating_items (void)
     g_assert_false (g_variant_get_boolean (g_ptr_array_index (results, i)));
 }
 
+static void
+count_freed (gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
+/* Whether every input before this one has been freed. */
+static GVariant *
+inputs_before_freed (GVariant  *input,
+                     gpointer   user_data,
+                     GError   **error)
+{
+  return g_variant_new_boolean (g_atomic_int_get ((gint *) user_data) ==
+                                g_variant_get_int64 (input));
+}
+
+/* A map lets go of each input once its task has run, rather than of all
+ * of them when it ends: the caller gave them up, and freeing many small
+ * inputs at the end would delay the results. */
+static void
+test_inputs_freed_as_tasks_run (void)
+{
+  static const gint64 values[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  g_autoptr(PmapExecutor) executor = executor_new_with (1, 0, "sequential");
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariant *items[G_N_ELEMENTS (values)];
+  gint n_freed = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    items[i] = g_variant_new_from_data (G_VARIANT_TYPE_INT64, &values[i],
+                                        sizeof (values[i]), TRUE,
+                                        count_freed, &n_freed);
+
+  results = pmap_executor_map (executor, items, G_N_ELEMENTS (items),
+                               inputs_before_freed, &n_freed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (results->len, ==, G_N_ELEMENTS (items));
+  for (guint i = 0; i < results->len; i++)
+    g_assert_true (g_variant_get_boolean (g_ptr_array_index (results, i)));
+  g_assert_cmpint (n_freed, ==, G_N_ELEMENTS (items));
+}
+
 /* No inputs: an empty result, and the function is never called; data is
  * the backend's name. */
 static void
@@ -306,6 +349,7 @@ main (int   argc,
   g_test_add_func ("/Pmap/Executor/ordered-results/sequential", test_ordered_results_sequential);
   g_test_add_func ("/Pmap/Executor/results-by-reference", test_results_by_reference);
   g_test_add_func ("/Pmap/Executor/floating-items", test_floating_items);
+  g_test_add_func ("/Pmap/Executor/inputs-freed-as-tasks-run", test_inputs_freed_as_tasks_run);
   g_test_add_data_func ("/Pmap/Executor/no-items/threads", "threads", test_no_items);
   g_test_add_data_func ("/Pmap/Executor/no-items/sequential", "sequential", test_no_items);
   g_test_add_func ("/Pmap/Executor/n-jobs/negative", test_n_jobs_negative);
