@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -230,12 +231,27 @@ serializer_cached (FunctionCache  *cache,
   return cache->serializer;
 }
 
+/* Whether two references are the same bytes: g_variant_equal() prints
+ * values it does not trust to compare them. The parent builds the
+ * reference of a function the same way each time; two that differ in
+ * bytes only cost a second resolution. */
+static gboolean
+same_bytes (GVariant *a,
+            GVariant *b)
+{
+  gsize size = g_variant_get_size (a);
+
+  return size == g_variant_get_size (b) &&
+         g_variant_type_equal (g_variant_get_type (a), g_variant_get_type (b)) &&
+         memcmp (g_variant_get_data (a), g_variant_get_data (b), size) == 0;
+}
+
 static PmapCallable *
 resolve_cached (FunctionCache  *cache,
                 GVariant       *ref,
                 GError        **error)
 {
-  if (cache->ref == NULL || !g_variant_equal (cache->ref, ref))
+  if (cache->ref == NULL || !same_bytes (cache->ref, ref))
     {
       /* A copy: @ref may lie in the parent's memfd, which the parent
        * rewrites for a later batch once nothing here maps it, and the
