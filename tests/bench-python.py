@@ -2,9 +2,9 @@
 #
 # Runs the same Python workloads (after the anchors' joblib_anchor.py)
 # through pmap-glib's processes backend, whose workers are this Python
-# interpreter, and through joblib's loky backend, in the same run, and
-# prints each workload's medians and their ratio against the issue's
-# target. Times drift from run to run on shared machines; ratios measured
+# interpreter, and through joblib's loky backend, in the same run (each in
+# processes of its own, in turns), and prints each workload's medians and
+# their ratio against the issue's target. Times drift from run to run on shared machines; ratios measured
 # in one run do not.
 #
 # Run with `meson test --benchmark`, or by hand with the environment of the
@@ -12,8 +12,12 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-import importlib.util
+import json
 import os
+import statistics
+import subprocess
+import sys
+import time
 
 import gi
 gi.require_version('Pmap', '1.0')
@@ -23,21 +27,8 @@ from joblib import Parallel, delayed, parallel_backend  # noqa: E402
 from joblib.externals.loky import get_reusable_executor  # noqa: E402
 
 
-def _load_peer():
-    """bench-processes-joblib.py, the loky half of the C benchmark: the
-    same medians, measured the same way."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        'bench-processes-joblib.py')
-    spec = importlib.util.spec_from_file_location('bench_processes_joblib', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-peer = _load_peer()
-median = peer.median
-REPS = peer.REPS
-N_JOBS = peer.N_JOBS
+REPS = int(os.environ.get('REPS', '9'))
+N_JOBS = 2
 N_TINY = 10_000
 N_SPIN = 2_000_000
 
@@ -53,7 +44,25 @@ def spin(n):
     return s
 
 
-def measure_pmap(big_list):
+def measure(runs, checks):
+    """The times of REPS runs of each workload of @runs, a dict from a
+    workload to its run, after one unmeasured run, checking every result
+    with the workload's check in @checks."""
+    times = {}
+    for key, run in runs.items():
+        times[key] = []
+        for turn in range(REPS + 1):
+            start = time.perf_counter()
+            results = run()
+            elapsed = time.perf_counter() - start
+            if not checks[key](results):
+                raise SystemExit(f'{key} returned wrong results: {results[:3]}…')
+            if turn > 0:
+                times[key].append(elapsed)
+    return times
+
+
+def pmap_workloads(big_list):
     executor = Pmap.Executor(n_jobs=N_JOBS, backend='processes')
     backend = executor.get_backend()
 
@@ -63,31 +72,24 @@ def measure_pmap(big_list):
         return executor(Pmap.delayed(double)(1) for _ in range(2))
 
     return {
-        'cold': median(cold, lambda r: r == [2, 2]),
-        'tiny': median(lambda: executor(Pmap.delayed(double)(i) for i in range(N_TINY)),
-                       lambda r: r == [2 * i for i in range(N_TINY)]),
-        'large': median(lambda: executor(Pmap.delayed(double)(21, big_list) for _ in range(1)),
-                        lambda r: r == [42]),
-        'cpu': median(lambda: executor(Pmap.delayed(spin)(N_SPIN) for _ in range(8)),
-                      lambda r: r == [spin_result] * 8),
+        'cold': cold,
+        'tiny': lambda: executor(Pmap.delayed(double)(i) for i in range(N_TINY)),
+        'large': lambda: executor(Pmap.delayed(double)(21, big_list) for _ in range(1)),
+        'cpu': lambda: executor(Pmap.delayed(spin)(N_SPIN) for _ in range(8)),
     }
 
 
-def measure_loky(big_list):
+def loky_workloads(big_list):
     def cold():
         get_reusable_executor(max_workers=N_JOBS, kill_workers=True).shutdown(wait=True)
         return Parallel()(delayed(double)(1) for _ in range(2))
 
-    with parallel_backend('loky', n_jobs=N_JOBS):
-        return {
-            'cold': median(cold, lambda r: r == [2, 2]),
-            'tiny': median(lambda: Parallel()(delayed(double)(i) for i in range(N_TINY)),
-                           lambda r: r == [2 * i for i in range(N_TINY)]),
-            'large': median(lambda: Parallel()(delayed(double)(21, big_list) for _ in range(1)),
-                            lambda r: r == [42]),
-            'cpu': median(lambda: Parallel()(delayed(spin)(N_SPIN) for _ in range(8)),
-                          lambda r: r == [spin_result] * 8),
-        }
+    return {
+        'cold': cold,
+        'tiny': lambda: Parallel()(delayed(double)(i) for i in range(N_TINY)),
+        'large': lambda: Parallel()(delayed(double)(21, big_list) for _ in range(1)),
+        'cpu': lambda: Parallel()(delayed(spin)(N_SPIN) for _ in range(8)),
+    }
 
 
 spin_result = spin(N_SPIN)
@@ -101,14 +103,42 @@ WORKLOADS = [
 ]
 
 
-def main():
-    big_list = list(range(1_000_000))
-    pmap = measure_pmap(big_list)
-    loky = measure_loky(big_list)
-    sequential = median(lambda: [spin(N_SPIN) for _ in range(8)],
-                        lambda r: r == [spin_result] * 8)
+CHECKS = {
+    'cold': lambda r: r == [2, 2],
+    'tiny': lambda r: r == [2 * i for i in range(N_TINY)],
+    'large': lambda r: r == [42],
+    'cpu': lambda r: r == [spin_result] * 8,
+}
 
-    print(f'Medians of {REPS} runs, Python functions, {N_JOBS} jobs\n')
+
+def measure_side(side):
+    """Measures one side, in a process of its own: the other side's idle
+    workers and threads would weigh on it."""
+    big_list = list(range(1_000_000))
+    if side == 'pmap':
+        return measure(pmap_workloads(big_list), CHECKS)
+    if side == 'loky':
+        with parallel_backend('loky', n_jobs=N_JOBS):
+            return measure(loky_workloads(big_list), CHECKS)
+    return measure({'cpu': lambda: [spin(N_SPIN) for _ in range(8)]}, CHECKS)
+
+
+def main():
+    # Each side runs in a process of its own, in turns, twice, so that a
+    # machine that slows down or speeds up meanwhile weighs on both alike.
+    times = {'pmap': {}, 'loky': {}, 'sequential': {}}
+    for _ in range(2):
+        for side, collected in times.items():
+            output = subprocess.run([sys.executable, __file__, side], check=True,
+                                    capture_output=True, text=True).stdout
+            for key, values in json.loads(output).items():
+                collected.setdefault(key, []).extend(values)
+    pmap, loky = ({key: statistics.median(values) for key, values in times[side].items()}
+                  for side in ('pmap', 'loky'))
+    sequential = statistics.median(times['sequential']['cpu'])
+
+    print(f'Medians of {2 * REPS} runs, each side in its own processes, in '
+          f'turns; Python functions, {N_JOBS} jobs\n')
     print(f'{"workload":42s} {"pmap-glib":>12s} {"joblib loky":>12s} {"ratio":>8s}   target')
     for key, label, target in WORKLOADS:
         ratio = pmap[key] / loky[key]
@@ -122,4 +152,7 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) > 1:
+        print(json.dumps(measure_side(sys.argv[1])))
+    else:
+        main()
