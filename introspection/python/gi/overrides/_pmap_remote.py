@@ -20,7 +20,7 @@ Python call, not a trip through C for each item.
 A Python exception in a worker travels as a GError of the domain
 ``pmap-python-exception``, whose code is the call's position in its chunk
 and whose message is the exception's text and traceback followed by a
-line that holds the pickled exception; :func:`raise_remote` turns it back
+line that holds the pickled exception; translate_error() turns it back
 into the original exception.
 """
 
@@ -29,7 +29,6 @@ import binascii
 import copyreg
 import importlib.util
 import io
-import os
 import pickle
 import sys
 import traceback
@@ -47,7 +46,6 @@ Pmap = modules['Pmap']._introspection_module
 HAVE_CLOUDPICKLE = importlib.util.find_spec('cloudpickle') is not None
 
 EXCEPTION_DOMAIN = 'pmap-python-exception'
-_EXCEPTION_QUARK = GLib.quark_from_string(EXCEPTION_DOMAIN)
 # Marks the line of an exception's message that carries the pickled
 # exception; the text before it is for people.
 _PICKLED_MARK = '\npmap-python-pickled-exception: '
@@ -193,10 +191,9 @@ def python_serializer_name(executor):
     name = serializer.get_name() if serializer is not None else 'general'
     name = _PYTHON_NAMES.get(name, name)
     if name not in SERIALIZERS:
-        raise GLib.Error(f'The serializer “{name}” cannot carry Python functions '
-                         f'to worker processes; use {" or ".join(sorted(SERIALIZERS))}',
-                         GLib.quark_to_string(Pmap.error_quark()),
-                         Pmap.Error.UNKNOWN_SERIALIZER)
+        raise _pmap_error(Pmap.Error.UNKNOWN_SERIALIZER,
+                          f'The serializer “{name}” cannot carry Python functions '
+                          f'to worker processes; use {" or ".join(sorted(SERIALIZERS))}')
     return name
 
 
@@ -388,10 +385,3 @@ def wrap_non_picklable_objects(obj):
 
 # The workers of a Python program are Python workers, whatever it maps.
 Pmap.set_worker_command(worker_command())
-
-
-def serve():
-    """The worker: registers the serializers (importing this module does)
-    and serves the parent. Does not return."""
-    Pmap.host_workers()
-    os._exit(1)
