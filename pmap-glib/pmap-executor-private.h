@@ -21,4 +21,10 @@ void     pmap_executor_emit_progress (gpointer        target,
                                       guint           n_done,
                                       guint           n_tasks);
 
+/* The defaults of a new executor, from PMAP_N_JOBS, PMAP_BACKEND and
+ * PMAP_SERIALIZER (pmap-executor-environment.c). */
+int             pmap_executor_default_n_jobs      (GError **error);
+PmapBackend    *pmap_executor_default_backend     (GError **error);
+PmapSerializer *pmap_executor_default_serializer  (GError **error);
+
 G_END_DECLS

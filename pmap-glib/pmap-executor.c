@@ -270,74 +270,13 @@ pmap_executor_class_init (PmapExecutorClass *klass)
                   G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
 }
 
-static gboolean
-parse_n_jobs (const char  *text,
-              int         *n_jobs,
-              GError     **error)
-{
-  gint64 value;
-
-  if (!g_ascii_string_to_signed (text, 10, G_MININT, G_MAXINT, &value, NULL) ||
-      value == 0)
-    {
-      g_set_error (error, PMAP_ERROR, PMAP_ERROR_INVALID_SETTING,
-                   "PMAP_N_JOBS is “%s”, which is not a number of jobs; set "
-                   "it to a positive number, or to -1 for one job per "
-                   "processor", text);
-      return FALSE;
-    }
-
-  *n_jobs = value;
-  return TRUE;
-}
-
-/* The backend that PMAP_BACKEND names, else threads; NULL with @error set
- * if the variable names no backend. */
-static PmapBackend *
-create_default_backend (GError **error)
-{
-  const char *name = g_getenv ("PMAP_BACKEND");
-  PmapBackend *backend;
-
-  if (name == NULL || name[0] == '\0')
-    name = "threads";
-
-  backend = pmap_backend_create (name, error);
-  if (backend == NULL)
-    g_prefix_error (error, "PMAP_BACKEND names no backend: ");
-
-  return backend;
-}
-
-/* The serializer that PMAP_SERIALIZER names, else general. */
-static PmapSerializer *
-create_default_serializer (GError **error)
-{
-  const char *name = g_getenv ("PMAP_SERIALIZER");
-  PmapSerializer *serializer;
-
-  if (name == NULL || name[0] == '\0')
-    name = "general";
-
-  serializer = pmap_serializer_create (name, error);
-  if (serializer == NULL)
-    g_prefix_error (error, "PMAP_SERIALIZER names no serializer: ");
-
-  return serializer;
-}
-
 static void
 pmap_executor_init (PmapExecutor *self)
 {
-  const char *n_jobs = g_getenv ("PMAP_N_JOBS");
-
   self->sequential = pmap_sequential_backend_new ();
-  self->n_jobs = -1;
-  if (n_jobs != NULL && n_jobs[0] != '\0')
-    parse_n_jobs (n_jobs, &self->n_jobs, &self->n_jobs_error);
-
-  self->backend = create_default_backend (&self->backend_error);
-  self->serializer = create_default_serializer (&self->serializer_error);
+  self->n_jobs = pmap_executor_default_n_jobs (&self->n_jobs_error);
+  self->backend = pmap_executor_default_backend (&self->backend_error);
+  self->serializer = pmap_executor_default_serializer (&self->serializer_error);
 }
 
 /**
@@ -460,7 +399,7 @@ pmap_executor_set_backend (PmapExecutor *self,
 
   g_clear_error (&self->backend_error);
   if (backend == NULL)
-    backend = fallback = create_default_backend (&self->backend_error);
+    backend = fallback = pmap_executor_default_backend (&self->backend_error);
 
   if (g_set_object (&self->backend, backend))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BACKEND]);
@@ -505,7 +444,7 @@ pmap_executor_set_serializer (PmapExecutor   *self,
 
   g_clear_error (&self->serializer_error);
   if (serializer == NULL)
-    serializer = fallback = create_default_serializer (&self->serializer_error);
+    serializer = fallback = pmap_executor_default_serializer (&self->serializer_error);
 
   if (g_set_object (&self->serializer, serializer))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERIALIZER]);
