@@ -55,6 +55,9 @@ G_BEGIN_DECLS
  *   worker of another protocol version; the message names the program.
  * @PMAP_ERROR_UNKNOWN_SERIALIZER: no serializer has the requested name,
  *   either given to [func@Pmap.Serializer.create] or in `PMAP_SERIALIZER`.
+ * @PMAP_ERROR_TIMED_OUT: a task ran longer than the executor's
+ *   [property@Pmap.Executor:timeout]; the worker process running it was
+ *   killed and replaced.
  *
  * Error codes of the %PMAP_ERROR domain. An error that a task's function
  * returns keeps its own domain and code; pmap-glib prefixes its message
@@ -75,6 +78,7 @@ typedef enum {
   PMAP_ERROR_PROTOCOL,
   PMAP_ERROR_WORKER_START,
   PMAP_ERROR_UNKNOWN_SERIALIZER,
+  PMAP_ERROR_TIMED_OUT,
 } PmapError;
 
 PMAP_AVAILABLE_IN_1_0

@@ -62,6 +62,7 @@ struct _PmapExecutor
   GError      *n_jobs_error;
   int          n_jobs;
   guint        batch_size;
+  double       timeout;
 };
 
 enum {
@@ -70,6 +71,7 @@ enum {
   PROP_BACKEND,
   PROP_BATCH_SIZE,
   PROP_SERIALIZER,
+  PROP_TIMEOUT,
   N_PROPS
 };
 
@@ -120,6 +122,10 @@ pmap_executor_get_property (GObject    *object,
       g_value_set_uint (value, self->batch_size);
       break;
 
+    case PROP_TIMEOUT:
+      g_value_set_double (value, self->timeout);
+      break;
+
     case PROP_SERIALIZER:
       g_value_set_object (value, self->serializer);
       break;
@@ -149,6 +155,10 @@ pmap_executor_set_property (GObject      *object,
 
     case PROP_BATCH_SIZE:
       pmap_executor_set_batch_size (self, g_value_get_uint (value));
+      break;
+
+    case PROP_TIMEOUT:
+      pmap_executor_set_timeout (self, g_value_get_double (value));
       break;
 
     case PROP_SERIALIZER:
@@ -221,6 +231,28 @@ pmap_executor_class_init (PmapExecutorClass *klass)
                        (G_PARAM_READWRITE |
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PmapExecutor:timeout:
+   *
+   * How long, in seconds, one task may run; 0, the default, sets no
+   * limit. A task that runs longer fails with %PMAP_ERROR_TIMED_OUT, which
+   * stops the map as any failure does, and the worker process running it
+   * is killed and replaced. Its clock starts when the task starts, not
+   * when the map does. joblib's `timeout`.
+   *
+   * Only the `processes` backend enforces it: the `threads` and
+   * `sequential` backends run each call to its end, since a thread cannot
+   * be stopped from outside.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TIMEOUT] =
+    g_param_spec_double ("timeout", NULL, NULL,
+                         0, G_MAXDOUBLE, 0,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
 
   /**
    * PmapExecutor:serializer:
@@ -492,6 +524,47 @@ pmap_executor_set_batch_size (PmapExecutor *self,
 
 /* Checks what the environment set, chooses the backend and makes the job.
  * Returns %NULL with @error set if the map cannot start. */
+/**
+ * pmap_executor_get_timeout:
+ * @self: an executor
+ *
+ * Gets [property@Pmap.Executor:timeout].
+ *
+ * Returns: how long a task may run, in seconds, or 0 for no limit
+ *
+ * Since: 1.0
+ */
+double
+pmap_executor_get_timeout (PmapExecutor *self)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), 0);
+
+  return self->timeout;
+}
+
+/**
+ * pmap_executor_set_timeout:
+ * @self: an executor
+ * @timeout: how long a task may run, in seconds, or 0 for no limit
+ *
+ * Sets [property@Pmap.Executor:timeout].
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_set_timeout (PmapExecutor *self,
+                           double        timeout)
+{
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (timeout >= 0);
+
+  if (self->timeout == timeout)
+    return;
+
+  self->timeout = timeout;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
+}
+
 PmapJob *
 pmap_executor_prepare_job (PmapExecutor   *self,
                            PmapCallable   *callable,
@@ -501,6 +574,7 @@ pmap_executor_prepare_job (PmapExecutor   *self,
                            GError        **error)
 {
   guint n_jobs = pmap_executor_get_effective_n_jobs (self);
+  PmapJob *job;
   const GError *setting_error = self->n_jobs_error ? self->n_jobs_error :
                                 self->backend_error ? self->backend_error :
                                 self->serializer_error;
@@ -532,8 +606,10 @@ pmap_executor_prepare_job (PmapExecutor   *self,
       return NULL;
     }
 
-  return pmap_job_new (callable, self->serializer, inputs, n_jobs,
-                       self->batch_size);
+  job = pmap_job_new (callable, self->serializer, inputs, n_jobs,
+                      self->batch_size);
+  pmap_job_set_timeout (job, self->timeout);
+  return job;
 }
 
 /* A PmapProgressFunc that emits ::progress on the executor @target. */

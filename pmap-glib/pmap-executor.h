@@ -48,6 +48,11 @@ guint         pmap_executor_get_batch_size       (PmapExecutor         *self);
 PMAP_AVAILABLE_IN_1_0
 void          pmap_executor_set_batch_size       (PmapExecutor         *self,
                                                   guint                 batch_size);
+PMAP_AVAILABLE_IN_1_0
+double        pmap_executor_get_timeout          (PmapExecutor         *self);
+PMAP_AVAILABLE_IN_1_0
+void          pmap_executor_set_timeout          (PmapExecutor         *self,
+                                                  double                timeout);
 
 PMAP_AVAILABLE_IN_1_0
 GPtrArray    *pmap_executor_map                  (PmapExecutor         *self,

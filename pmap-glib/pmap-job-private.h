@@ -23,6 +23,9 @@ PmapJob   *pmap_job_new             (PmapCallable   *callable,
                                      GPtrArray      *inputs,
                                      guint           n_jobs,
                                      guint           batch_size);
+void       pmap_job_set_timeout     (PmapJob        *self,
+                                     double          timeout);
+gint64     pmap_job_get_timeout_us  (PmapJob        *self);
 void       pmap_job_set_notify      (PmapJob        *self,
                                      PmapJobNotify   notify,
                                      gpointer        user_data,

@@ -41,6 +41,8 @@ struct _PmapJob
   guint          n_tasks;
   guint          n_jobs;
   guint          batch_size;
+  /* How long one task may run, 0 for ever. */
+  gint64         timeout_us;
 
   /* Read without the lock between tasks, to stop a running batch early. */
   gint           stopping;
@@ -135,6 +137,25 @@ pmap_job_new (PmapCallable    *callable,
   self->complete = (self->n_tasks == 0);
 
   return self;
+}
+
+/* How long one task may run, in seconds; 0 sets no limit. Before the job
+ * is submitted. */
+void
+pmap_job_set_timeout (PmapJob *self,
+                      double   timeout)
+{
+  self->timeout_us = timeout >= (double) G_MAXINT64 / G_USEC_PER_SEC ? 0 :
+                     (gint64) (timeout * G_USEC_PER_SEC);
+  /* Below a microsecond is still a limit. */
+  if (timeout > 0 && self->timeout_us == 0)
+    self->timeout_us = 1;
+}
+
+gint64
+pmap_job_get_timeout_us (PmapJob *self)
+{
+  return self->timeout_us;
 }
 
 void

@@ -38,6 +38,47 @@ job_is_stopping (gpointer job)
   return pmap_job_is_stopping (job);
 }
 
+/* What a runner watches while its worker runs a batch: the job, which may
+ * stop, and the task that the worker runs, which may run too long. */
+typedef struct
+{
+  PmapJob    *job;
+  PmapWorker *worker;
+  gint64      timeout_us;
+
+  guint       running;     /* the worker's word when last seen */
+  gint64      started;     /* when the parent first saw it */
+  gboolean    timed_out;
+} BatchWatch;
+
+/* A PmapAbortFunc: whether to stop waiting for the worker. The clock of a
+ * task starts when the parent first sees the worker say it runs it, every
+ * ABORT_POLL_INTERVAL_MS at least while it waits. */
+static gboolean
+batch_should_stop (gpointer data)
+{
+  BatchWatch *watch = data;
+  guint running;
+  gint64 now;
+
+  if (pmap_job_is_stopping (watch->job))
+    return TRUE;
+  if (watch->timeout_us == 0)
+    return FALSE;
+
+  running = pmap_worker_peek_running_task (watch->worker);
+  now = g_get_monotonic_time ();
+  if (running != watch->running)
+    {
+      watch->running = running;
+      watch->started = now;
+      return FALSE;
+    }
+
+  watch->timed_out = running != 0 && now - watch->started > watch->timeout_us;
+  return watch->timed_out;
+}
+
 /* Returns NULL with @error set, and the failing task in @failed, when the
  * serializer cannot encode an input. */
 static GVariant *
@@ -141,6 +182,7 @@ run_remote_batch (PmapJob    *job,
   PmapChannel *channel;
   guint n_done = 0;
   gboolean healthy = TRUE;
+  BatchWatch watch = { job, worker, pmap_job_get_timeout_us (job), 0, 0, FALSE };
 
   channel = pmap_worker_get_channel (worker);
   pmap_channel_set_abort (channel, job_is_stopping, job);
@@ -168,7 +210,7 @@ run_remote_batch (PmapJob    *job,
       g_autoptr(GVariant) values = NULL;
       gsize n_values = 0;
 
-      body = pmap_channel_receive (channel, TRUE, job_is_stopping, job,
+      body = pmap_channel_receive (channel, TRUE, batch_should_stop, &watch,
                                    &kind, &error);
       if (body != NULL && kind != PMAP_MESSAGE_RESULTS && kind != PMAP_MESSAGE_ERROR)
         g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
@@ -198,7 +240,20 @@ run_remote_batch (PmapJob    *job,
           int pid = pmap_worker_get_pid (worker);
 
           healthy = FALSE;
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+          if (watch.timed_out)
+            {
+              index = pmap_worker_get_running_task (worker, index, first + n_tasks - index);
+              g_free (pmap_worker_discard (worker, TRUE));
+              pmap_job_return_error (job, index,
+                                     g_error_new (PMAP_ERROR, PMAP_ERROR_TIMED_OUT,
+                                                  "it ran for more than the "
+                                                  "executor's timeout of %g s; "
+                                                  "the worker process %d running "
+                                                  "it was killed and is replaced",
+                                                  watch.timeout_us / (double) G_USEC_PER_SEC,
+                                                  pid));
+            }
+          else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
               /* The job stopped elsewhere; this task's answer is not
                * wanted, and the worker is busy with it. */

@@ -27,6 +27,7 @@ char       *pmap_worker_discard      (PmapWorker    *worker,
                                       gboolean       kill);
 PmapChannel *pmap_worker_get_channel (PmapWorker    *worker);
 void        pmap_worker_clear_running_task (PmapWorker *worker);
+guint       pmap_worker_peek_running_task (PmapWorker *worker);
 guint       pmap_worker_get_running_task (PmapWorker *worker,
                                           guint       first,
                                           guint       n_tasks);

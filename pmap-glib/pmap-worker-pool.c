@@ -59,6 +59,14 @@ pmap_worker_clear_running_task (PmapWorker *worker)
   g_atomic_int_set (worker->running_task, 0);
 }
 
+/* What the worker last wrote of the task it runs: its index plus one, or
+ * 0 for none since pmap_worker_clear_running_task(). */
+guint
+pmap_worker_peek_running_task (PmapWorker *worker)
+{
+  return (guint32) g_atomic_int_get (worker->running_task);
+}
+
 /* The task that the worker said it was running, if it lies in
  * [@first, @first + @n_tasks); else @first. */
 guint

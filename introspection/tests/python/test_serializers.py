@@ -320,8 +320,11 @@ def worker_processes():
     been reaped: Python workers, since the override names them."""
     children = set()
     for task in os.listdir('/proc/self/task'):
-        with open(f'/proc/self/task/{task}/children') as f:
-            children.update(f.read().split())
+        try:
+            with open(f'/proc/self/task/{task}/children') as f:
+                children.update(f.read().split())
+        except FileNotFoundError:
+            pass  # a thread that has just ended
     workers = set()
     for pid in children:
         try:
