@@ -97,7 +97,7 @@ function optionObject(value, create) {
 }
 
 /*
- * The executor that runs one map: n-jobs, backend and serializer from
+ * The executor that runs one map: n-jobs, backend, serializer and timeout from
  * @options, else from @options.executor, else the defaults, with the
  * processes backend unless PMAP_BACKEND names another. Each chunk is one
  * task and goes to a worker alone.
@@ -109,6 +109,7 @@ function executorFor(options) {
         backend: executor?.backend,
         serializer: executor?.serializer,
         batchSize: executor?.batch_size ?? 0,
+        timeout: executor?.timeout ?? 0,
     };
     for (const key of Object.keys(settings)) {
         if (options[key] !== undefined && options[key] !== null)
@@ -123,6 +124,9 @@ function executorFor(options) {
     }
     if (!Number.isInteger(settings.batchSize) || settings.batchSize < 0)
         throw new TypeError(`batchSize must be 0 (automatic) or more, not ${settings.batchSize}`);
+    if (typeof settings.timeout !== 'number' || !(settings.timeout >= 0))
+        throw new TypeError(`timeout must be 0 (none) or more seconds, not ${settings.timeout}`);
+    properties.timeout = settings.timeout;
     if (settings.backend)
         properties.backend = optionObject(settings.backend, backendNamed);
     else if (!GLib.getenv('PMAP_BACKEND'))
@@ -174,7 +178,10 @@ function prepare(calls, options) {
     }
 
     const n = encoded.length;
-    const chunkSize = batchSize > 0 ? batchSize
+    // The executor's timeout is a call's: each call is then a task of its
+    // own, which the processes backend times.
+    const chunkSize = executor.timeout > 0 ? 1
+        : batchSize > 0 ? batchSize
         : Math.max(1, Math.ceil(n / (4 * executor.get_effective_n_jobs())));
     const chunks = [];
     for (let first = 0; first < n; first += chunkSize)
@@ -295,7 +302,7 @@ function delayedCalls(calls) {
  * Calls @func(item) for every item of @items, in worker processes, and
  * returns the results in the order of the items.
  *
- * @options: {nJobs, backend, serializer, batchSize, executor, cancellable}
+ * @options: {nJobs, backend, serializer, batchSize, timeout, executor, cancellable}
  */
 export function map(func, items, options = {}) {
     return runCalls(itemCalls(func, items), options, options.cancellable ?? null);
@@ -318,7 +325,7 @@ export function delayed(func) {
 
 /** joblib's Parallel: runs calls made with delayed(). */
 export class Parallel {
-    /** @options: {nJobs, backend, serializer, batchSize, executor} */
+    /** @options: {nJobs, backend, serializer, batchSize, timeout, executor} */
     constructor(options = {}) {
         this.options = {...options};
     }

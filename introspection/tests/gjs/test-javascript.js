@@ -245,6 +245,23 @@ test('a worker that dies gives a crash error naming its items, and the next map 
     assertEqual(PmapJS.map(x => x + 1, range(10), {nJobs: 2}), range(10, 1));
 });
 
+test('a call that runs past the timeout fails alone with TIMED_OUT, and the next map works', () => {
+    const sleepFor = seconds => {
+        imports.gi.GLib.usleep(seconds * 1000000);
+        return seconds;
+    };
+    const started = GLib.get_monotonic_time();
+    const error = assertThrows(() => PmapJS.map(sleepFor, [0.01, 0.01, 60, 0.01],
+        {nJobs: 2, timeout: 0.5}));
+
+    assertError(error, PMAP, Pmap.Error.TIMED_OUT, 'Task 2 failed');
+    assert(error.message.includes('timeout of 0.5 s'), error.message);
+    assert(GLib.get_monotonic_time() - started < 20 * GLib.USEC_PER_SEC, 'the map waited for the call');
+    // Each call is timed alone, not its chunk.
+    assertEqual(PmapJS.map(sleepFor, [0.3, 0.3, 0.3, 0.3], {nJobs: 2, timeout: 0.5}),
+        [0.3, 0.3, 0.3, 0.3]);
+});
+
 test('a worker killed by SIGKILL gives a crash error with the signal, and the next map works', () => {
     const error = assertThrows(() => PmapJS.map(x => {
         if (x === 3) {

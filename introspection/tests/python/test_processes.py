@@ -265,3 +265,17 @@ def test_worker_command_runs_this_interpreter():
 
     assert command[0] == sys.executable
     assert 'host_workers' in command[-1]
+
+
+def test_timeout_kills_the_slow_call(processes):
+    timed = Pmap.Executor(n_jobs=2, backend=processes.get_backend(), timeout=0.5)
+    start = time.monotonic()
+
+    with pytest.raises(GLib.Error) as caught:
+        timed.map([0.01, 0.01, 60, 0.01], sleep_for)
+
+    assert_error(caught.value, Pmap.error_quark(), Pmap.Error.TIMED_OUT, 'Task 2 failed: ')
+    assert 'timeout of 0.5 s' in caught.value.message
+    assert time.monotonic() - start < 20
+    # Each call is timed alone, not its chunk: four calls of 0.3 s pass.
+    assert timed.map([0.3] * 4, sleep_for) == [0.3] * 4

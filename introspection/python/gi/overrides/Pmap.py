@@ -72,19 +72,23 @@ def _map_calls(func, items, args):
 class Executor(Pmap.Executor):
     """Runs calls in parallel, as joblib's Parallel.
 
-    Executor(n_jobs=None, backend=None, batch_size=None, serializer=None):
-    a backend or serializer may be given by name ('threads', 'sequential',
-    'processes'; 'general', 'variant') or as an object. Settings left to
-    None come from the parallel_config() in effect, else from the
-    environment (PMAP_N_JOBS, PMAP_BACKEND, PMAP_SERIALIZER), else are
-    -1 jobs, threads, automatic batches and the general serializer.
+    Executor(n_jobs=None, backend=None, batch_size=None, serializer=None,
+    timeout=None): a backend or serializer may be given by name
+    ('processes', 'threads', 'sequential'; 'cloudpickle', 'pickle',
+    'general', 'variant') or as an object; timeout is the seconds that one
+    call may run on the processes backend. Settings left to None come from
+    the parallel_config() in effect, else from the environment
+    (PMAP_N_JOBS, PMAP_BACKEND, PMAP_SERIALIZER), else are -1 jobs, the
+    processes backend, automatic batches, the general serializer (which
+    Python reads as cloudpickle) and no timeout.
     """
 
     def __init__(self, n_jobs=None, backend=None, batch_size=None,
-                 serializer=None):
+                 serializer=None, timeout=None):
         super().__init__(**executor_properties(n_jobs=n_jobs, backend=backend,
                                                batch_size=batch_size,
-                                               serializer=serializer))
+                                               serializer=serializer,
+                                               timeout=timeout))
 
     def __call__(self, calls, *, cancellable=None, progress=None):
         """Runs @calls, an iterable of Pmap.delayed(func)(*args, **kwargs),

@@ -45,6 +45,13 @@ def _n_jobs(value):
     return value
 
 
+def _timeout(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f'timeout is {value!r}; give the seconds that one call '
+                         'may run, or 0 for no limit')
+    return float(value)
+
+
 def _batch_size(value):
     if value == 'auto':
         return 0
@@ -61,6 +68,7 @@ _CHECKS = {
     'n_jobs': _n_jobs,
     'batch_size': _batch_size,
     'serializer': _object_or_name(Pmap.Serializer, 'general'),
+    'timeout': _timeout,
 }
 
 
@@ -100,9 +108,10 @@ class parallel_config(contextlib.ContextDecorator):
     """
 
     def __init__(self, backend=None, *, n_jobs=None, batch_size=None,
-                 serializer=None):
+                 serializer=None, timeout=None):
         settings = {'backend': backend, 'n_jobs': n_jobs,
-                    'batch_size': batch_size, 'serializer': serializer}
+                    'batch_size': batch_size, 'serializer': serializer,
+                    'timeout': timeout}
         # Refuse bad values now, as joblib does, not in some executor later;
         # names are kept as names, so that each executor gets a backend of
         # its own.

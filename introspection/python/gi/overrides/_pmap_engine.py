@@ -78,6 +78,10 @@ def _runs_in_worker_processes(executor):
 
 
 def _chunk_size(executor, calls):
+    # The executor's timeout is a call's: each call is then a task of its
+    # own, which the processes backend times.
+    if executor.get_timeout() > 0:
+        return 1
     return chunk_size_for(len(calls), executor.get_effective_n_jobs(),
                           executor.get_batch_size())
 
@@ -106,12 +110,13 @@ def run_calls(executor, calls, cancellable=None, progress=None):
 
 def engine_for(executor):
     """A C executor that runs maps of chunks for @executor: the same
-    backend, serializer and jobs, and batches of one task, since each task
+    backend, serializer, jobs and timeout, and batches of one task, since each task
     is a chunk already, sized for the jobs. Its progress signal is not
     @executor's; re-emit it (see _InProcessMap._chunks_done)."""
     return _CExecutor(backend=executor.get_backend(),
                       serializer=executor.get_serializer(),
-                      n_jobs=executor.get_n_jobs(), batch_size=1)
+                      n_jobs=executor.get_n_jobs(), batch_size=1,
+                      timeout=executor.get_timeout())
 
 
 class _InProcessMap:
