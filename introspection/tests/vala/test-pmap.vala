@@ -606,6 +606,7 @@ int main (string[] args) {
     Test.add_func ("/Pmap/Vala/backend-create", test_backend_create);
     Test.add_func ("/Pmap/Vala/custom-backend", test_custom_backend);
     add_serializer_tests ();
+    add_serialized_tests ();
 
     return Test.run ();
 }

@@ -1,0 +1,79 @@
+/* test-serialized.vala: functions given as data, registered serializers,
+ * the worker command, the timeout and the JavaScript module's URI, from
+ * Vala; part of test-pmap-vala, whose helpers it uses
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Functions are the data ("add", k): x → x + k. */
+class ArithSerializer : Pmap.Serializer {
+    public override Variant call (Variant function, Variant input) throws Error {
+        string op;
+        int64 k;
+
+        function.get ("(sx)", out op, out k);
+        if (op != "add")
+            throw new IOError.INVALID_DATA ("no operation %s", op);
+        return new Variant.int64 (input.get_int64 () + k);
+    }
+}
+
+static void test_serialized_in_process () {
+    try {
+        Pmap.Serializer.register ("vala-arith", typeof (ArithSerializer));
+        var arith = Pmap.Serializer.create ("vala-arith");
+        assert_true (arith is ArithSerializer);
+        assert_true (arith.name == "vala-arith");
+        assert_true (arith.call (new Variant ("(sx)", "add", (int64) 5), new Variant.int64 (1)).get_int64 () == 6);
+
+        var wrapped = new Pmap.Wrapped.serialized (arith, new Variant ("(sx)", "add", (int64) 100));
+        foreach (unowned string backend in new string[] { "sequential", "threads" }) {
+            var results = executor_on (backend).map_wrapped (wrapped, int64_inputs (30));
+            var expected = new int64[30];
+            for (int i = 0; i < 30; i++)
+                expected[i] = i + 100;
+            assert_int64_results (results, expected);
+        }
+
+        var unknown = new Pmap.Wrapped.serialized (arith, new Variant ("(sx)", "divide", (int64) 2));
+        executor_on ("sequential").map_wrapped (unknown, int64_inputs (3));
+        assert_not_reached ();
+    } catch (IOError.INVALID_DATA error) {
+        assert_true ("no operation divide" in error.message);
+    } catch (Error error) {
+        assert_no_error (error);
+    }
+}
+
+static void test_worker_command_and_timeout () {
+    try {
+        assert_true (Pmap.load_module (Environment.get_variable ("PMAP_TEST_MODULE")));
+        var executor = executor_on ("processes");
+        executor.timeout = 0.5;
+        assert_true (executor.timeout == 0.5);
+
+        /* Workers started through env(1) are workers all the same. */
+        Pmap.set_worker_command ({ "env", "PMAP_VALA_TEST=1",
+                                   Environment.get_variable ("PMAP_WORKER_PATH") });
+        assert_int64_results (executor.map_by_name ("test.square", int64_inputs (20)), squares (20));
+        Pmap.set_worker_command (null);
+
+        var inputs = new Variant[] { new Variant.int64 (10), new Variant.int64 (60000) };
+        executor.map_by_name ("test.sleep-ms", inputs);
+        assert_not_reached ();
+    } catch (Pmap.Error.TIMED_OUT error) {
+        assert_true (error.message.has_prefix ("Task 1 failed: "));
+    } catch (Error error) {
+        assert_no_error (error);
+    }
+}
+
+static void test_javascript_module () {
+    assert_true (Pmap.get_javascript_module ().has_prefix ("resource:///"));
+}
+
+void add_serialized_tests () {
+    Test.add_func ("/Pmap/Vala/serialized/in-process", test_serialized_in_process);
+    Test.add_func ("/Pmap/Vala/serialized/worker-command-and-timeout", test_worker_command_and_timeout);
+    Test.add_func ("/Pmap/Vala/javascript-module", test_javascript_module);
+}
