@@ -15,7 +15,57 @@
 #include "pmap-function-private.h"
 #include "pmap-job-private.h"
 #include "pmap-map-run-private.h"
+#include "pmap-threads-backend-private.h"
 #include "pmap-wrapped-private.h"
+
+/* The job of a map: its backend, in @backend, and its settings, from the
+ * executor's; NULL with @error set if a setting is wrong, @cancellable is
+ * cancelled or the backend cannot run @callable. */
+static PmapJob *
+prepare_job (PmapExecutor   *self,
+                           PmapCallable   *callable,
+                           GPtrArray      *inputs,
+                           GCancellable   *cancellable,
+                           PmapBackend   **backend,
+                           GError        **error)
+{
+  guint n_jobs = pmap_executor_get_effective_n_jobs (self);
+  const GError *setting_error = pmap_executor_get_setting_error (self);
+  PmapJob *job;
+
+  if (setting_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (setting_error));
+      return NULL;
+    }
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  /* As joblib does: one job needs no pool, and a map started inside a task
+   * runs in that task, since the pool's workers may all be waiting for it. */
+  *backend = pmap_executor_get_backend (self);
+  if (n_jobs == 1 || pmap_job_is_in_task ())
+    *backend = pmap_executor_get_sequential_backend (self);
+
+  if (pmap_callable_is_thread_bound (callable) &&
+      PMAP_IS_THREADS_BACKEND (*backend))
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WRONG_THREAD,
+                   "This is a JavaScript function, which GJS can only run on "
+                   "its main thread, but the “%s” backend runs tasks on other "
+                   "threads; use the “sequential” backend (or n-jobs 1), or "
+                   "map a native function registered by name",
+                   pmap_backend_get_name (*backend));
+      return NULL;
+    }
+
+  job = pmap_job_new (callable, pmap_executor_get_serializer (self), inputs, n_jobs,
+                      pmap_executor_get_batch_size (self));
+  pmap_job_set_timeout (job, pmap_executor_get_timeout (self));
+  pmap_job_set_retries (job, pmap_executor_get_retries (self));
+  return job;
+}
 
 /* An asynchronous map given a bad argument warns as g_return_if_fail()
  * does, then still calls back, with an error: a caller that waits for the
@@ -76,7 +126,7 @@ run_map (PmapExecutor  *self,
   g_autoptr(PmapJob) job = NULL;
   PmapBackend *backend;
 
-  job = pmap_executor_prepare_job (self, callable, inputs, cancellable, &backend, error);
+  job = prepare_job (self, callable, inputs, cancellable, &backend, error);
   if (job == NULL)
     return NULL;
 
@@ -192,7 +242,7 @@ start_async_map (PmapExecutor *self,
   PmapBackend *backend;
   GError *error = NULL;
 
-  job = pmap_executor_prepare_job (self, callable, inputs,
+  job = prepare_job (self, callable, inputs,
                                    g_task_get_cancellable (task), &backend, &error);
   if (job == NULL)
     {

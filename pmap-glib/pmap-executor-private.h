@@ -11,12 +11,8 @@
 
 G_BEGIN_DECLS
 
-PmapJob *pmap_executor_prepare_job   (PmapExecutor   *self,
-                                      PmapCallable   *callable,
-                                      GPtrArray      *inputs,
-                                      GCancellable   *cancellable,
-                                      PmapBackend   **backend,
-                                      GError        **error);
+const GError *pmap_executor_get_setting_error      (PmapExecutor *self);
+PmapBackend  *pmap_executor_get_sequential_backend (PmapExecutor *self);
 void     pmap_executor_emit_progress (gpointer        target,
                                       guint           n_done,
                                       guint           n_tasks);

@@ -11,7 +11,6 @@
 #include "pmap-job-private.h"
 #include "pmap-executor-private.h"
 #include "pmap-sequential-backend-private.h"
-#include "pmap-threads-backend-private.h"
 
 /**
  * PmapExecutor:
@@ -63,6 +62,7 @@ struct _PmapExecutor
   int          n_jobs;
   guint        batch_size;
   double       timeout;
+  guint        retries;
 };
 
 enum {
@@ -72,6 +72,7 @@ enum {
   PROP_BATCH_SIZE,
   PROP_SERIALIZER,
   PROP_TIMEOUT,
+  PROP_RETRIES,
   N_PROPS
 };
 
@@ -126,6 +127,10 @@ pmap_executor_get_property (GObject    *object,
       g_value_set_double (value, self->timeout);
       break;
 
+    case PROP_RETRIES:
+      g_value_set_uint (value, self->retries);
+      break;
+
     case PROP_SERIALIZER:
       g_value_set_object (value, self->serializer);
       break;
@@ -159,6 +164,10 @@ pmap_executor_set_property (GObject      *object,
 
     case PROP_TIMEOUT:
       pmap_executor_set_timeout (self, g_value_get_double (value));
+      break;
+
+    case PROP_RETRIES:
+      pmap_executor_set_retries (self, g_value_get_uint (value));
       break;
 
     case PROP_SERIALIZER:
@@ -253,6 +262,28 @@ pmap_executor_class_init (PmapExecutorClass *klass)
                          (G_PARAM_READWRITE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PmapExecutor:retries:
+   *
+   * How many times a task runs again when the worker process running it
+   * dies or is killed by [property@Pmap.Executor:timeout], on a new
+   * worker, before the map fails with that error, whose message then says
+   * how many times the task was tried. Tasks that fail with an error of
+   * their own are not tried again. The tasks of the batch that the worker
+   * had answered keep their results. Default: 0.
+   *
+   * Only the `processes` backend runs tasks again: on the others, a task
+   * that crashes takes the program with it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_RETRIES] =
+    g_param_spec_uint ("retries", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
 
   /**
    * PmapExecutor:serializer:
@@ -565,51 +596,62 @@ pmap_executor_set_timeout (PmapExecutor *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
 }
 
-PmapJob *
-pmap_executor_prepare_job (PmapExecutor   *self,
-                           PmapCallable   *callable,
-                           GPtrArray      *inputs,
-                           GCancellable   *cancellable,
-                           PmapBackend   **backend,
-                           GError        **error)
+/**
+ * pmap_executor_get_retries:
+ * @self: an executor
+ *
+ * Gets [property@Pmap.Executor:retries].
+ *
+ * Returns: how many times a task whose worker died runs again
+ *
+ * Since: 1.0
+ */
+guint
+pmap_executor_get_retries (PmapExecutor *self)
 {
-  guint n_jobs = pmap_executor_get_effective_n_jobs (self);
-  PmapJob *job;
-  const GError *setting_error = self->n_jobs_error ? self->n_jobs_error :
-                                self->backend_error ? self->backend_error :
-                                self->serializer_error;
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), 0);
 
-  if (setting_error != NULL)
-    {
-      g_propagate_error (error, g_error_copy (setting_error));
-      return NULL;
-    }
+  return self->retries;
+}
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
+/**
+ * pmap_executor_set_retries:
+ * @self: an executor
+ * @retries: how many times a task whose worker died runs again
+ *
+ * Sets [property@Pmap.Executor:retries].
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_set_retries (PmapExecutor *self,
+                           guint         retries)
+{
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
 
-  /* As joblib does: one job needs no pool, and a map started inside a task
-   * runs in that task, since the pool's workers may all be waiting for it. */
-  *backend = self->backend;
-  if (n_jobs == 1 || pmap_job_is_in_task ())
-    *backend = self->sequential;
+  if (self->retries == retries)
+    return;
 
-  if (pmap_callable_is_thread_bound (callable) &&
-      PMAP_IS_THREADS_BACKEND (*backend))
-    {
-      g_set_error (error, PMAP_ERROR, PMAP_ERROR_WRONG_THREAD,
-                   "This is a JavaScript function, which GJS can only run on "
-                   "its main thread, but the “%s” backend runs tasks on other "
-                   "threads; use the “sequential” backend (or n-jobs 1), or "
-                   "map a native function registered by name",
-                   pmap_backend_get_name (*backend));
-      return NULL;
-    }
+  self->retries = retries;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRIES]);
+}
 
-  job = pmap_job_new (callable, self->serializer, inputs, n_jobs,
-                      self->batch_size);
-  pmap_job_set_timeout (job, self->timeout);
-  return job;
+/* The error of the first setting that the environment gave wrong, if
+ * any: every map fails with it. */
+const GError *
+pmap_executor_get_setting_error (PmapExecutor *self)
+{
+  return self->n_jobs_error ? self->n_jobs_error :
+         self->backend_error ? self->backend_error :
+         self->serializer_error;
+}
+
+/* The backend of maps that run in the calling thread: those of one job,
+ * and those started inside a task. */
+PmapBackend *
+pmap_executor_get_sequential_backend (PmapExecutor *self)
+{
+  return self->sequential;
 }
 
 /* A PmapProgressFunc that emits ::progress on the executor @target. */

@@ -49,6 +49,11 @@ PMAP_AVAILABLE_IN_1_0
 void          pmap_executor_set_batch_size       (PmapExecutor         *self,
                                                   guint                 batch_size);
 PMAP_AVAILABLE_IN_1_0
+guint         pmap_executor_get_retries          (PmapExecutor         *self);
+PMAP_AVAILABLE_IN_1_0
+void          pmap_executor_set_retries          (PmapExecutor         *self,
+                                                  guint                 retries);
+PMAP_AVAILABLE_IN_1_0
 double        pmap_executor_get_timeout          (PmapExecutor         *self);
 PMAP_AVAILABLE_IN_1_0
 void          pmap_executor_set_timeout          (PmapExecutor         *self,

@@ -26,6 +26,9 @@ PmapJob   *pmap_job_new             (PmapCallable   *callable,
 void       pmap_job_set_timeout     (PmapJob        *self,
                                      double          timeout);
 gint64     pmap_job_get_timeout_us  (PmapJob        *self);
+void       pmap_job_set_retries     (PmapJob        *self,
+                                     guint           retries);
+guint      pmap_job_get_retries     (PmapJob        *self);
 void       pmap_job_set_notify      (PmapJob        *self,
                                      PmapJobNotify   notify,
                                      gpointer        user_data,

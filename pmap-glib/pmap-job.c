@@ -41,8 +41,10 @@ struct _PmapJob
   guint          n_tasks;
   guint          n_jobs;
   guint          batch_size;
-  /* How long one task may run, 0 for ever. */
+  /* How long one task may run, 0 for ever; how many times a task that a
+   * worker's death or the timeout took runs again. */
   gint64         timeout_us;
+  guint          retries;
 
   /* Read without the lock between tasks, to stop a running batch early. */
   gint           stopping;
@@ -156,6 +158,20 @@ gint64
 pmap_job_get_timeout_us (PmapJob *self)
 {
   return self->timeout_us;
+}
+
+/* Before the job is submitted. */
+void
+pmap_job_set_retries (PmapJob *self,
+                      guint    retries)
+{
+  self->retries = retries;
+}
+
+guint
+pmap_job_get_retries (PmapJob *self)
+{
+  return self->retries;
 }
 
 void

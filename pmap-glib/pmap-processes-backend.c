@@ -169,14 +169,18 @@ return_value (PmapJob  *job,
 }
 
 /* Sends a batch and stores the answers, without ending the batch. Returns
- * FALSE when the worker can no longer be used; it is then discarded. */
+ * FALSE when the worker can no longer be used; it is then discarded. A
+ * task that its worker's death or the timeout took is not failed here but
+ * given back in @lost and @lost_index, so that it can be tried again. */
 static gboolean
 run_remote_batch (PmapJob    *job,
                   PmapWorker *worker,
                   GVariant   *batch,
                   guint       first,
                   guint       n_tasks,
-                  guint      *n_answered)
+                  guint      *n_answered,
+                  GError    **lost,
+                  guint      *lost_index)
 {
   g_autoptr(GError) error = NULL;
   PmapChannel *channel;
@@ -242,16 +246,14 @@ run_remote_batch (PmapJob    *job,
           healthy = FALSE;
           if (watch.timed_out)
             {
-              index = pmap_worker_get_running_task (worker, index, first + n_tasks - index);
+              *lost_index = pmap_worker_get_running_task (worker, index,
+                                                          first + n_tasks - index);
               g_free (pmap_worker_discard (worker, TRUE));
-              pmap_job_return_error (job, index,
-                                     g_error_new (PMAP_ERROR, PMAP_ERROR_TIMED_OUT,
-                                                  "it ran for more than the "
-                                                  "executor's timeout of %g s; "
-                                                  "the worker process %d running "
-                                                  "it was killed and is replaced",
-                                                  watch.timeout_us / (double) G_USEC_PER_SEC,
-                                                  pid));
+              g_set_error (lost, PMAP_ERROR, PMAP_ERROR_TIMED_OUT,
+                           "it ran for more than the executor's timeout of "
+                           "%g s; the worker process %d running it was killed "
+                           "and is replaced",
+                           watch.timeout_us / (double) G_USEC_PER_SEC, pid);
             }
           else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
@@ -271,11 +273,12 @@ run_remote_batch (PmapJob    *job,
                 index = pmap_worker_get_running_task (worker, index, first + n_tasks - index);
               how = pmap_worker_discard (worker, !ended);
               if (how != NULL)
-                pmap_job_return_error (job, index,
-                                       g_error_new (PMAP_ERROR, PMAP_ERROR_WORKER_CRASHED,
-                                                    "the worker process %d running it "
-                                                    "%s; a new worker replaces it",
-                                                    pid, how));
+                {
+                  *lost_index = index;
+                  g_set_error (lost, PMAP_ERROR, PMAP_ERROR_WORKER_CRASHED,
+                               "the worker process %d running it %s; a new "
+                               "worker replaces it", pid, how);
+                }
               else if (ended)
                 pmap_job_return_error (job, index,
                                        g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
@@ -387,6 +390,88 @@ min_batch_tasks (const Pace *pace)
                       G_MAXUINT);
 }
 
+/* The batch of the tasks of @batch from @index on: what a new worker runs
+ * after the one that ran @batch died at task @index. */
+static GVariant *
+batch_from (GVariant *batch,
+            guint     index)
+{
+  g_autoptr(GVariant) ref = NULL;
+  g_autoptr(GVariant) values = NULL;
+  g_autoptr(PmapPacker) rest = pmap_packer_new ();
+  const char *serializer;
+  guint first;
+  gsize n_values;
+
+  g_variant_get (batch, "(@(sv)&suv)", &ref, &serializer, &first, &values);
+  n_values = g_variant_n_children (values);
+  for (gsize i = index - first; i < n_values; i++)
+    {
+      g_autoptr(GVariant) value = pmap_protocol_unpack (values, i);
+
+      pmap_packer_add (rest, value);
+    }
+
+  return g_variant_ref_sink (g_variant_new ("(@(sv)suv)", ref, serializer, index,
+                                            pmap_packer_end (rest)));
+}
+
+/* Runs @batch on *@worker, and runs again on a new worker the tasks that
+ * a worker's death or the timeout left unanswered, as long as the job's
+ * retries allow for the task that it took. Those are the tasks from the
+ * first unanswered one: results travel in bunches, so a worker may die
+ * with the results of the tasks before its last unsent. *@worker is NULL
+ * afterwards if it can no longer be used. Returns how many tasks returned
+ * a value. */
+static guint
+run_with_retries (PmapJob     *job,
+                  PmapWorker **worker,
+                  GVariant    *batch,
+                  guint        first,
+                  guint        n_tasks)
+{
+  g_autoptr(GVariant) current = g_variant_ref (batch);
+  guint n_answered = 0;
+  guint lost_before = G_MAXUINT;
+  guint n_tries = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) lost = NULL;
+      guint lost_index = first;
+      guint answered = 0;
+      GError *error = NULL;
+
+      if (!run_remote_batch (job, *worker, current, first, n_tasks, &answered,
+                             &lost, &lost_index))
+        *worker = NULL;
+      n_answered += answered;
+      if (lost == NULL)
+        return n_answered;
+
+      n_tries = lost_index == lost_before ? n_tries + 1 : 1;
+      lost_before = lost_index;
+      if (n_tries > pmap_job_get_retries (job) || pmap_job_is_stopping (job))
+        {
+          if (n_tries > 1)
+            g_prefix_error (&lost, "tried %u times; the last time, ", n_tries);
+          pmap_job_return_error (job, lost_index, g_steal_pointer (&lost));
+          return n_answered;
+        }
+
+      g_clear_pointer (&current, g_variant_unref);
+      first += answered;
+      n_tasks -= answered;
+      current = batch_from (batch, first);
+      *worker = pmap_worker_pool_acquire (&error);
+      if (*worker == NULL)
+        {
+          pmap_job_return_error (job, lost_index, error);
+          return n_answered;
+        }
+    }
+}
+
 static void
 run_job (gpointer data,
          gpointer user_data)
@@ -433,9 +518,8 @@ run_job (gpointer data,
 
       if (error != NULL)
         pmap_job_return_error (job, failed, error);
-      else if (batch != NULL &&
-               !run_remote_batch (job, worker, batch, first, n_tasks, &n_answered))
-        worker = NULL;
+      else if (batch != NULL)
+        n_answered = run_with_retries (job, &worker, batch, first, n_tasks);
 
       /* Starting a worker is not part of the pace. */
       pace.busy_us += (built - start) + (g_get_monotonic_time () - acquired);

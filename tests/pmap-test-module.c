@@ -5,6 +5,8 @@
  */
 
 #include <gio/gio.h>
+#include <unistd.h>
+
 #include <gmodule.h>
 
 #include <pmap-glib/pmap-glib.h>
@@ -86,6 +88,23 @@ concurrency (GVariant  *input,
   return g_variant_new_int64 (MAX (at_start, at_end));
 }
 
+/* path → path, if a file is there; else it makes the file and the process
+ * exits with status 3. A task of it dies the first time it runs and
+ * succeeds the next; one whose path cannot be made dies every time. */
+static GVariant *
+exit_once (GVariant  *input,
+           gpointer   user_data,
+           GError   **error)
+{
+  const char *path = g_variant_get_string (input, NULL);
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return g_variant_new_string (path);
+
+  g_file_set_contents (path, "", 0, NULL);
+  _exit (3);
+}
+
 G_MODULE_EXPORT void pmap_module_register (void);
 
 G_MODULE_EXPORT void
@@ -96,4 +115,5 @@ pmap_module_register (void)
   pmap_register_function ("test.spin", spin, NULL, NULL);
   pmap_register_function ("test.sleep-ms", sleep_ms, NULL, NULL);
   pmap_register_function ("test.concurrency", concurrency, NULL, NULL);
+  pmap_register_function ("test.exit-once", exit_once, NULL, NULL);
 }

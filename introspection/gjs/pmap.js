@@ -97,7 +97,7 @@ function optionObject(value, create) {
 }
 
 /*
- * The executor that runs one map: n-jobs, backend, serializer and timeout from
+ * The executor that runs one map: n-jobs, backend, serializer, timeout and retries from
  * @options, else from @options.executor, else the defaults, with the
  * processes backend unless PMAP_BACKEND names another. Each chunk is one
  * task and goes to a worker alone.
@@ -110,6 +110,7 @@ function executorFor(options) {
         serializer: executor?.serializer,
         batchSize: executor?.batch_size ?? 0,
         timeout: executor?.timeout ?? 0,
+        retries: executor?.retries ?? 0,
     };
     for (const key of Object.keys(settings)) {
         if (options[key] !== undefined && options[key] !== null)
@@ -127,6 +128,9 @@ function executorFor(options) {
     if (typeof settings.timeout !== 'number' || !(settings.timeout >= 0))
         throw new TypeError(`timeout must be 0 (none) or more seconds, not ${settings.timeout}`);
     properties.timeout = settings.timeout;
+    if (!Number.isInteger(settings.retries) || settings.retries < 0)
+        throw new TypeError(`retries must be 0 or more, not ${settings.retries}`);
+    properties.retries = settings.retries;
     if (settings.backend)
         properties.backend = optionObject(settings.backend, backendNamed);
     else if (!GLib.getenv('PMAP_BACKEND'))
@@ -302,7 +306,7 @@ function delayedCalls(calls) {
  * Calls @func(item) for every item of @items, in worker processes, and
  * returns the results in the order of the items.
  *
- * @options: {nJobs, backend, serializer, batchSize, timeout, executor, cancellable}
+ * @options: {nJobs, backend, serializer, batchSize, timeout, retries, executor, cancellable}
  */
 export function map(func, items, options = {}) {
     return runCalls(itemCalls(func, items), options, options.cancellable ?? null);
@@ -325,7 +329,7 @@ export function delayed(func) {
 
 /** joblib's Parallel: runs calls made with delayed(). */
 export class Parallel {
-    /** @options: {nJobs, backend, serializer, batchSize, timeout, executor} */
+    /** @options: {nJobs, backend, serializer, batchSize, timeout, retries, executor} */
     constructor(options = {}) {
         this.options = {...options};
     }

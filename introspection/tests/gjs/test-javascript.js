@@ -262,6 +262,22 @@ test('a call that runs past the timeout fails alone with TIMED_OUT, and the next
         [0.3, 0.3, 0.3, 0.3]);
 });
 
+test('retries run again a call whose worker died', () => {
+    const dir = GLib.dir_make_tmp('pmapjs-retries-XXXXXX');
+    const paths = range(6).map(i => `${dir}/${i}`);
+    for (const path of paths.filter((_, i) => i !== 3))
+        GLib.file_set_contents(path, '');
+    const exitOnce = path => {
+        if (!imports.gi.GLib.file_test(path, imports.gi.GLib.FileTest.EXISTS)) {
+            imports.gi.GLib.file_set_contents(path, '');
+            imports.system.exit(3);
+        }
+        return path;
+    };
+
+    assertEqual(PmapJS.map(exitOnce, paths, {nJobs: 2, retries: 1}), paths);
+});
+
 test('a worker killed by SIGKILL gives a crash error with the signal, and the next map works', () => {
     const error = assertThrows(() => PmapJS.map(x => {
         if (x === 3) {

@@ -279,3 +279,25 @@ def test_timeout_kills_the_slow_call(processes):
     assert time.monotonic() - start < 20
     # Each call is timed alone, not its chunk: four calls of 0.3 s pass.
     assert timed.map([0.3] * 4, sleep_for) == [0.3] * 4
+
+
+def exit_once(path):
+    """Dies the first time it runs for @path, which it then makes."""
+    if not os.path.exists(path):
+        open(path, 'w').close()
+        os._exit(3)
+    return path
+
+
+def test_retries_recover_a_killed_worker(processes, tmp_path):
+    paths = [str(tmp_path / str(i)) for i in range(6)]
+    for path in paths[:3] + paths[4:]:
+        open(path, 'w').close()
+
+    with pytest.raises(GLib.Error) as caught:
+        Pmap.Executor(n_jobs=2, backend=processes.get_backend()).map(paths, exit_once)
+    assert_error(caught.value, Pmap.error_quark(), Pmap.Error.WORKER_CRASHED)
+
+    os.remove(paths[3])
+    retrying = Pmap.Executor(n_jobs=2, backend=processes.get_backend(), retries=1)
+    assert retrying.map(paths, exit_once) == paths

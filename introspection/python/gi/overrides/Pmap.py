@@ -73,10 +73,11 @@ class Executor(Pmap.Executor):
     """Runs calls in parallel, as joblib's Parallel.
 
     Executor(n_jobs=None, backend=None, batch_size=None, serializer=None,
-    timeout=None): a backend or serializer may be given by name
-    ('processes', 'threads', 'sequential'; 'cloudpickle', 'pickle',
+    timeout=None, retries=None): a backend or serializer may be given by
+    name ('processes', 'threads', 'sequential'; 'cloudpickle', 'pickle',
     'general', 'variant') or as an object; timeout is the seconds that one
-    call may run on the processes backend. Settings left to None come from
+    call may run on the processes backend, retries how many times a chunk
+    whose worker died or timed out runs again there. Settings left to None come from
     the parallel_config() in effect, else from the environment
     (PMAP_N_JOBS, PMAP_BACKEND, PMAP_SERIALIZER), else are -1 jobs, the
     processes backend, automatic batches, the general serializer (which
@@ -84,11 +85,12 @@ class Executor(Pmap.Executor):
     """
 
     def __init__(self, n_jobs=None, backend=None, batch_size=None,
-                 serializer=None, timeout=None):
+                 serializer=None, timeout=None, retries=None):
         super().__init__(**executor_properties(n_jobs=n_jobs, backend=backend,
                                                batch_size=batch_size,
                                                serializer=serializer,
-                                               timeout=timeout))
+                                               timeout=timeout,
+                                               retries=retries))
 
     def __call__(self, calls, *, cancellable=None, progress=None):
         """Runs @calls, an iterable of Pmap.delayed(func)(*args, **kwargs),

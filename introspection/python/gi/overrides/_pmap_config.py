@@ -52,6 +52,13 @@ def _timeout(value):
     return float(value)
 
 
+def _retries(value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f'retries is {value!r}; give how many times a call '
+                         'whose worker died may run again, 0 or more')
+    return value
+
+
 def _batch_size(value):
     if value == 'auto':
         return 0
@@ -69,6 +76,7 @@ _CHECKS = {
     'batch_size': _batch_size,
     'serializer': _object_or_name(Pmap.Serializer, 'general'),
     'timeout': _timeout,
+    'retries': _retries,
 }
 
 
@@ -108,10 +116,10 @@ class parallel_config(contextlib.ContextDecorator):
     """
 
     def __init__(self, backend=None, *, n_jobs=None, batch_size=None,
-                 serializer=None, timeout=None):
+                 serializer=None, timeout=None, retries=None):
         settings = {'backend': backend, 'n_jobs': n_jobs,
                     'batch_size': batch_size, 'serializer': serializer,
-                    'timeout': timeout}
+                    'timeout': timeout, 'retries': retries}
         # Refuse bad values now, as joblib does, not in some executor later;
         # names are kept as names, so that each executor gets a backend of
         # its own.
