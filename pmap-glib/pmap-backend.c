@@ -41,14 +41,18 @@
 
 typedef struct
 {
-  char  *name;
-  guint  idle_timeout;
+  char    *name;
+  guint    idle_timeout;
+  guint    max_tasks_per_worker;
+  guint64  max_worker_memory;
 } PmapBackendPrivate;
 
 enum {
   PROP_0,
   PROP_NAME,
   PROP_IDLE_TIMEOUT,
+  PROP_MAX_TASKS_PER_WORKER,
+  PROP_MAX_WORKER_MEMORY,
   N_PROPS
 };
 
@@ -85,6 +89,14 @@ pmap_backend_get_property (GObject    *object,
       g_value_set_uint (value, pmap_backend_get_idle_timeout (self));
       break;
 
+    case PROP_MAX_TASKS_PER_WORKER:
+      g_value_set_uint (value, pmap_backend_get_max_tasks_per_worker (self));
+      break;
+
+    case PROP_MAX_WORKER_MEMORY:
+      g_value_set_uint64 (value, pmap_backend_get_max_worker_memory (self));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -107,6 +119,14 @@ pmap_backend_set_property (GObject      *object,
 
     case PROP_IDLE_TIMEOUT:
       pmap_backend_set_idle_timeout (self, g_value_get_uint (value));
+      break;
+
+    case PROP_MAX_TASKS_PER_WORKER:
+      pmap_backend_set_max_tasks_per_worker (self, g_value_get_uint (value));
+      break;
+
+    case PROP_MAX_WORKER_MEMORY:
+      pmap_backend_set_max_worker_memory (self, g_value_get_uint64 (value));
       break;
 
     default:
@@ -178,6 +198,42 @@ pmap_backend_class_init (PmapBackendClass *klass)
                        (G_PARAM_READWRITE |
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PmapBackend:max-tasks-per-worker:
+   *
+   * How many tasks a worker process runs before it is replaced, as
+   * loky's `max_tasks_per_child`: a function that leaks memory or other
+   * resources cannot pile them up for ever. The count is checked as each
+   * batch ends, so a worker finishes the batch it has. 0, the default,
+   * sets no limit. Backends without worker processes ignore it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_TASKS_PER_WORKER] =
+    g_param_spec_uint ("max-tasks-per-worker", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PmapBackend:max-worker-memory:
+   *
+   * The resident memory, in bytes, past which a worker process is
+   * replaced. It is read as each batch ends, so the tasks of the batch
+   * keep their results and none is lost; a single task that needs more
+   * still runs. 0, the default, sets no limit. Backends without worker
+   * processes ignore it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_WORKER_MEMORY] =
+    g_param_spec_uint64 ("max-worker-memory", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -335,4 +391,93 @@ pmap_backend_set_idle_timeout (PmapBackend *self,
 
   priv->idle_timeout = seconds;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDLE_TIMEOUT]);
+}
+
+/**
+ * pmap_backend_get_max_tasks_per_worker:
+ * @self: a backend
+ *
+ * Gets [property@Pmap.Backend:max-tasks-per-worker].
+ *
+ * Returns: how many tasks a worker runs before it is replaced, or 0
+ *
+ * Since: 1.0
+ */
+guint
+pmap_backend_get_max_tasks_per_worker (PmapBackend *self)
+{
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  g_return_val_if_fail (PMAP_IS_BACKEND (self), 0);
+
+  return priv->max_tasks_per_worker;
+}
+
+/**
+ * pmap_backend_set_max_tasks_per_worker:
+ * @self: a backend
+ * @max_tasks: how many tasks a worker runs before it is replaced, or 0
+ *
+ * Sets [property@Pmap.Backend:max-tasks-per-worker].
+ *
+ * Since: 1.0
+ */
+void
+pmap_backend_set_max_tasks_per_worker (PmapBackend *self,
+                                       guint        max_tasks)
+{
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  g_return_if_fail (PMAP_IS_BACKEND (self));
+
+  if (priv->max_tasks_per_worker == max_tasks)
+    return;
+
+  priv->max_tasks_per_worker = max_tasks;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_TASKS_PER_WORKER]);
+}
+
+/**
+ * pmap_backend_get_max_worker_memory:
+ * @self: a backend
+ *
+ * Gets [property@Pmap.Backend:max-worker-memory].
+ *
+ * Returns: the resident memory in bytes past which a worker is replaced,
+ *   or 0
+ *
+ * Since: 1.0
+ */
+guint64
+pmap_backend_get_max_worker_memory (PmapBackend *self)
+{
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  g_return_val_if_fail (PMAP_IS_BACKEND (self), 0);
+
+  return priv->max_worker_memory;
+}
+
+/**
+ * pmap_backend_set_max_worker_memory:
+ * @self: a backend
+ * @bytes: the resident memory past which a worker is replaced, or 0
+ *
+ * Sets [property@Pmap.Backend:max-worker-memory].
+ *
+ * Since: 1.0
+ */
+void
+pmap_backend_set_max_worker_memory (PmapBackend *self,
+                                    guint64      bytes)
+{
+  PmapBackendPrivate *priv = pmap_backend_get_instance_private (self);
+
+  g_return_if_fail (PMAP_IS_BACKEND (self));
+
+  if (priv->max_worker_memory == bytes)
+    return;
+
+  priv->max_worker_memory = bytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_WORKER_MEMORY]);
 }

@@ -60,5 +60,15 @@ guint        pmap_backend_get_idle_timeout (PmapBackend *self);
 PMAP_AVAILABLE_IN_1_0
 void         pmap_backend_set_idle_timeout (PmapBackend *self,
                                             guint        seconds);
+PMAP_AVAILABLE_IN_1_0
+guint        pmap_backend_get_max_tasks_per_worker (PmapBackend *self);
+PMAP_AVAILABLE_IN_1_0
+void         pmap_backend_set_max_tasks_per_worker (PmapBackend *self,
+                                                    guint        max_tasks);
+PMAP_AVAILABLE_IN_1_0
+guint64      pmap_backend_get_max_worker_memory    (PmapBackend *self);
+PMAP_AVAILABLE_IN_1_0
+void         pmap_backend_set_max_worker_memory    (PmapBackend *self,
+                                                    guint64      bytes);
 
 G_END_DECLS

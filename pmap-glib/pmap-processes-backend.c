@@ -339,7 +339,23 @@ typedef struct
 {
   PmapJob *job;
   guint64  idle_timeout_ms;
+  guint    max_tasks_per_worker;
+  guint64  max_worker_memory;
 } Runner;
+
+/* Whether a worker that just answered a batch has served enough: then it
+ * leaves, and the runner takes another for its next batch. */
+static gboolean
+worker_is_spent (Runner     *runner,
+                 PmapWorker *worker)
+{
+  if (runner->max_tasks_per_worker != 0 &&
+      pmap_worker_get_n_tasks (worker) >= runner->max_tasks_per_worker)
+    return TRUE;
+
+  return runner->max_worker_memory != 0 &&
+         pmap_worker_get_resident_bytes (worker) > runner->max_worker_memory;
+}
 
 /* Workers re-create the serializer from its name: a name that this
  * process does not know, workers do not either. A subclass may take a
@@ -521,6 +537,16 @@ run_job (gpointer data,
       else if (batch != NULL)
         n_answered = run_with_retries (job, &worker, batch, first, n_tasks);
 
+      if (worker != NULL)
+        {
+          pmap_worker_count_tasks (worker, n_answered);
+          if (worker_is_spent (runner, worker))
+            {
+              pmap_worker_retire (worker);
+              worker = NULL;
+            }
+        }
+
       /* Starting a worker is not part of the pace. */
       pace.busy_us += (built - start) + (g_get_monotonic_time () - acquired);
       pace.n_tasks += n_answered;
@@ -569,6 +595,8 @@ pmap_processes_backend_submit (PmapBackend *backend,
 
       runner->job = g_object_ref (job);
       runner->idle_timeout_ms = (guint64) pmap_backend_get_idle_timeout (backend) * 1000;
+      runner->max_tasks_per_worker = pmap_backend_get_max_tasks_per_worker (backend);
+      runner->max_worker_memory = pmap_backend_get_max_worker_memory (backend);
       g_thread_pool_push (self->runners, runner, NULL);
     }
 

@@ -25,7 +25,16 @@ void        pmap_worker_pool_release (PmapWorker    *worker,
  * NULL if it had to be killed. */
 char       *pmap_worker_discard      (PmapWorker    *worker,
                                       gboolean       kill);
+/* Lets a healthy worker leave instead of going back to the pool: it is
+ * asked to quit, and not waited for. */
+void        pmap_worker_retire       (PmapWorker    *worker);
 PmapChannel *pmap_worker_get_channel (PmapWorker    *worker);
+/* How many tasks the worker answered, counted by its runners, and its
+ * resident memory, 0 if unknown. */
+void        pmap_worker_count_tasks  (PmapWorker    *worker,
+                                      guint          n_tasks);
+guint64     pmap_worker_get_n_tasks  (PmapWorker    *worker);
+guint64     pmap_worker_get_resident_bytes (PmapWorker *worker);
 void        pmap_worker_clear_running_task (PmapWorker *worker);
 guint       pmap_worker_peek_running_task (PmapWorker *worker);
 guint       pmap_worker_get_running_task (PmapWorker *worker,

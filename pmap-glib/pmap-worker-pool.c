@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@ struct _PmapWorker
   char        *command;
   int          pid;
   gint64       idle_deadline;
+  /* How many tasks it answered, for max-tasks-per-worker. */
+  guint64      n_tasks;
 
   /* Shared with the worker, which writes there the index of the task it
    * runs, plus one: results travel in bunches, so this says which task a
@@ -57,6 +60,34 @@ void
 pmap_worker_clear_running_task (PmapWorker *worker)
 {
   g_atomic_int_set (worker->running_task, 0);
+}
+
+void
+pmap_worker_count_tasks (PmapWorker *worker,
+                         guint       n_tasks)
+{
+  worker->n_tasks += n_tasks;
+}
+
+guint64
+pmap_worker_get_n_tasks (PmapWorker *worker)
+{
+  return worker->n_tasks;
+}
+
+/* The worker's resident memory in bytes, from /proc; 0 if unknown. */
+guint64
+pmap_worker_get_resident_bytes (PmapWorker *worker)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/statm", worker->pid);
+  g_autofree char *text = NULL;
+  guint64 size, resident;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) ||
+      sscanf (text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &size, &resident) != 2)
+    return 0;
+
+  return resident * (guint64) sysconf (_SC_PAGESIZE);
 }
 
 /* What the worker last wrote of the task it runs: its index plus one, or
@@ -434,6 +465,13 @@ pmap_worker_pool_release (PmapWorker *worker,
     reaper = g_thread_new ("pmap-reaper", reap_idle_workers, NULL);
   g_cond_broadcast (&pool_cond);
   g_mutex_unlock (&pool_mutex);
+}
+
+/* Lets a healthy worker leave instead of going back to the pool. */
+void
+pmap_worker_retire (PmapWorker *worker)
+{
+  quit_worker (worker);
 }
 
 void

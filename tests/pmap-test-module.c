@@ -5,6 +5,7 @@
  */
 
 #include <gio/gio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <gmodule.h>
@@ -105,6 +106,29 @@ exit_once (GVariant  *input,
   _exit (3);
 }
 
+/* x → (x, the pid of the process that ran it). */
+static GVariant *
+where (GVariant  *input,
+       gpointer   user_data,
+       GError   **error)
+{
+  return g_variant_new ("(xx)", g_variant_get_int64 (input), (gint64) getpid ());
+}
+
+/* mb → (mb, pid), after allocating and touching mb MiB that it never
+ * frees: a function that leaks. */
+static GVariant *
+leak_mb (GVariant  *input,
+         gpointer   user_data,
+         GError   **error)
+{
+  gint64 mb = g_variant_get_int64 (input);
+  char *leaked = g_malloc (mb << 20);
+
+  memset (leaked, 1, mb << 20);
+  return g_variant_new ("(xx)", mb, (gint64) getpid ());
+}
+
 G_MODULE_EXPORT void pmap_module_register (void);
 
 G_MODULE_EXPORT void
@@ -116,4 +140,6 @@ pmap_module_register (void)
   pmap_register_function ("test.sleep-ms", sleep_ms, NULL, NULL);
   pmap_register_function ("test.concurrency", concurrency, NULL, NULL);
   pmap_register_function ("test.exit-once", exit_once, NULL, NULL);
+  pmap_register_function ("test.where", where, NULL, NULL);
+  pmap_register_function ("test.leak-mb", leak_mb, NULL, NULL);
 }

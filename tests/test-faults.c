@@ -1,11 +1,14 @@
 /* test-faults.c: what the executor does for tasks that run too long or
- * whose worker dies: its timeout and its retries
+ * whose worker dies, its timeout and its retries, and how the processes
+ * backend replaces workers that served enough
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Workers run the pmap-worker helper, which loads the test module and its
- * "test.sleep-ms" (ms → ms, after sleeping that long) and "test.exit-once"
- * (path → path, dying the first time, when it makes the file).
+ * "test.sleep-ms" (ms → ms, after sleeping that long), "test.exit-once"
+ * (path → path, dying the first time, when it makes the file),
+ * "test.where" (x → (x, pid)) and "test.leak-mb" (mb → (mb, pid), leaking
+ * mb MiB).
  */
 
 #include "pmap-test-processes-util.h"
@@ -285,6 +288,107 @@ test_retries_property (void)
   g_assert_cmpuint (n_notified, ==, 1);
 }
 
+/* How many tasks each worker ran, by pid, from (value, pid) results whose
+ * values are @expected. */
+static GHashTable *
+tasks_per_worker (GPtrArray *results,
+                  GPtrArray *items)
+{
+  GHashTable *counts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  g_assert_cmpuint (results->len, ==, items->len);
+  for (guint i = 0; i < results->len; i++)
+    {
+      gint64 value, pid;
+
+      g_variant_get (results->pdata[i], "(xx)", &value, &pid);
+      g_assert_cmpint (value, ==, g_variant_get_int64 (items->pdata[i]));
+      g_hash_table_insert (counts, g_memdup2 (&pid, sizeof pid),
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, &pid)) + 1));
+    }
+
+  return counts;
+}
+
+static guint
+most_tasks (GHashTable *counts)
+{
+  GHashTableIter iter;
+  gpointer n;
+  guint most = 0;
+
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, NULL, &n))
+    most = MAX (most, GPOINTER_TO_UINT (n));
+
+  return most;
+}
+
+/* A worker that ran max-tasks-per-worker tasks leaves; the map goes on
+ * with new ones and loses nothing. */
+static void
+test_recycle_after_tasks (void)
+{
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, 30);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pmap_backend_set_max_tasks_per_worker (pmap_executor_get_backend (executor), 5);
+  results = map_named (executor, "test.where", items, &error);
+  g_assert_no_error (error);
+  counts = tasks_per_worker (results, items);
+  g_assert_cmpuint (most_tasks (counts), <=, 5);
+  g_assert_cmpuint (g_hash_table_size (counts), >=, 6);
+  test_stop_idle_workers ();
+}
+
+/* A worker whose resident memory grew past max-worker-memory leaves after
+ * its batch; the tasks of the batch keep their results. */
+static void
+test_recycle_on_memory (void)
+{
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 12; i++)
+    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (20)));
+
+  /* 20 MiB leaked a task: a worker passes 64 MiB by its fourth task. */
+  pmap_backend_set_max_worker_memory (pmap_executor_get_backend (executor), 64 << 20);
+  results = map_named (executor, "test.leak-mb", items, &error);
+  g_assert_no_error (error);
+  counts = tasks_per_worker (results, items);
+  g_assert_cmpuint (most_tasks (counts), <=, 4);
+  g_assert_cmpuint (g_hash_table_size (counts), >=, 3);
+  test_stop_idle_workers ();
+}
+
+static void
+test_recycle_properties (void)
+{
+  g_autoptr(PmapBackend) backend = pmap_backend_create ("processes", NULL);
+  guint n_notified = 0;
+  guint max_tasks;
+  guint64 max_memory;
+
+  g_assert_cmpuint (pmap_backend_get_max_tasks_per_worker (backend), ==, 0);
+  g_assert_cmpuint (pmap_backend_get_max_worker_memory (backend), ==, 0);
+  g_signal_connect (backend, "notify", G_CALLBACK (count_notify), &n_notified);
+  pmap_backend_set_max_tasks_per_worker (backend, 7);
+  pmap_backend_set_max_tasks_per_worker (backend, 7);
+  pmap_backend_set_max_worker_memory (backend, G_GUINT64_CONSTANT (1) << 33);
+  g_object_get (backend, "max-tasks-per-worker", &max_tasks,
+                "max-worker-memory", &max_memory, NULL);
+  g_assert_cmpuint (max_tasks, ==, 7);
+  g_assert_cmpuint (max_memory, ==, G_GUINT64_CONSTANT (1) << 33);
+  g_assert_cmpuint (n_notified, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -302,6 +406,9 @@ main (int   argc,
   g_test_add_func ("/Pmap/Faults/retries/none", test_no_retry);
   g_test_add_func ("/Pmap/Faults/retries/exhausted", test_retries_exhausted);
   g_test_add_func ("/Pmap/Faults/retries/timeout", test_timeout_retried);
+  g_test_add_func ("/Pmap/Faults/recycle/properties", test_recycle_properties);
+  g_test_add_func ("/Pmap/Faults/recycle/after-tasks", test_recycle_after_tasks);
+  g_test_add_func ("/Pmap/Faults/recycle/on-memory", test_recycle_on_memory);
 
   return g_test_run ();
 }

@@ -301,3 +301,14 @@ def test_retries_recover_a_killed_worker(processes, tmp_path):
     os.remove(paths[3])
     retrying = Pmap.Executor(n_jobs=2, backend=processes.get_backend(), retries=1)
     assert retrying.map(paths, exit_once) == paths
+
+
+def test_workers_leave_after_max_tasks(processes):
+    processes.props.batch_size = 1
+    processes.get_backend().props.max_tasks_per_worker = 3
+
+    results = processes.map(range(12), where)
+
+    pids = [pid for pid, _ in results]
+    assert max(pids.count(pid) for pid in set(pids)) <= 3
+    assert len(set(pids)) >= 4

@@ -68,6 +68,21 @@ static void test_worker_command_and_timeout () {
     }
 }
 
+static void test_recycling_properties () {
+    try {
+        var backend = Pmap.Backend.create ("processes");
+        backend.max_tasks_per_worker = 10;
+        backend.max_worker_memory = (uint64) 1 << 30;
+        assert_true (backend.get_max_tasks_per_worker () == 10);
+        assert_true (backend.get_max_worker_memory () == (uint64) 1 << 30);
+        var executor = new Pmap.Executor ();
+        executor.retries = 2;
+        assert_true (executor.get_retries () == 2);
+    } catch (Error error) {
+        assert_no_error (error);
+    }
+}
+
 static void test_javascript_module () {
     assert_true (Pmap.get_javascript_module ().has_prefix ("resource:///"));
 }
@@ -75,5 +90,6 @@ static void test_javascript_module () {
 void add_serialized_tests () {
     Test.add_func ("/Pmap/Vala/serialized/in-process", test_serialized_in_process);
     Test.add_func ("/Pmap/Vala/serialized/worker-command-and-timeout", test_worker_command_and_timeout);
+    Test.add_func ("/Pmap/Vala/recycling-and-retries", test_recycling_properties);
     Test.add_func ("/Pmap/Vala/javascript-module", test_javascript_module);
 }
