@@ -567,7 +567,7 @@ main (int   argc,
       if (with_peer && workloads[w].peer_target > 0)
         print_target (workloads[w].label, "/ joblib loky", pmap[w] / peer[w],
                       workloads[w].peer_target, &n_targets, &n_missed);
-      if (workloads[w].floor_target > 0)
+      if (workloads[w].floor_target > 0 && floor_s[w] > 0)
         print_target (workloads[w].label, workloads[w].floor, pmap[w] / floor_s[w],
                       workloads[w].floor_target, &n_targets, &n_missed);
     }
