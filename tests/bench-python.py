@@ -97,12 +97,12 @@ def loky_workloads(big_list, big_bytes):
 
 spin_result = spin(N_SPIN)
 
-# (key, label, the largest pmap/loky ratio that meets the target)
+# (key, label, the largest pmap/loky ratio that meets the target, if any)
 WORKLOADS = [
     ('cold', 'cold start of 2 workers + 2 tiny tasks', 0.5),
     ('tiny', f'{N_TINY:,} tiny tasks', 0.5),
     ('large', '1 task with a 1,000,000-element list', 0.5),
-    ('bytes', '2 tasks with an 8 MiB bytes argument', 0.5),
+    ('bytes', '2 tasks with an 8 MiB bytes argument', None),
     ('cpu', '8 CPU-bound tasks on 2 jobs', 1.1),
 ]
 
@@ -165,9 +165,9 @@ def main(json_path=None):
     print(f'{"workload":42s} {"pmap-glib":>12s} {"joblib loky":>12s} {"ratio":>8s}   target')
     for key, label, target in WORKLOADS:
         ratio = pmap[key] / loky[key]
-        met = 'met' if ratio <= target else 'MISSED'
-        print(f'{label:42s} {pmap[key] * 1e3:9.2f} ms {loky[key] * 1e3:9.2f} ms '
-              f'{ratio:8.3f}   <= {target} × loky: {met}')
+        met = 'met' if target is not None and ratio <= target else 'MISSED'
+        print(f'{label:42s} {pmap[key] * 1e3:9.2f} ms {loky[key] * 1e3:9.2f} ms {ratio:8.3f}   '
+              + (f'<= {target} × loky: {met}' if target is not None else 'no target'))
     ratio = pmap['cpu'] / sequential
     met = 'met' if ratio <= 0.55 else 'MISSED'
     print(f'{"8 CPU-bound tasks, against a loop":42s} {pmap["cpu"] * 1e3:9.2f} ms '
