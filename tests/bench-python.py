@@ -8,7 +8,8 @@
 # in one run do not.
 #
 # Run with `meson test --benchmark`, or by hand with the environment of the
-# bindings tests. REPS sets the number of measured runs (default 9).
+# bindings tests. REPS sets the number of measured runs (default 9);
+# `--json FILE` also writes every run's time to FILE, for bench-report.py.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -62,7 +63,7 @@ def measure(runs, checks):
     return times
 
 
-def pmap_workloads(big_list):
+def pmap_workloads(big_list, big_bytes):
     executor = Pmap.Executor(n_jobs=N_JOBS, backend='processes')
     backend = executor.get_backend()
 
@@ -75,11 +76,12 @@ def pmap_workloads(big_list):
         'cold': cold,
         'tiny': lambda: executor(Pmap.delayed(double)(i) for i in range(N_TINY)),
         'large': lambda: executor(Pmap.delayed(double)(21, big_list) for _ in range(1)),
+        'bytes': lambda: executor(Pmap.delayed(double)(21, big_bytes) for _ in range(2)),
         'cpu': lambda: executor(Pmap.delayed(spin)(N_SPIN) for _ in range(8)),
     }
 
 
-def loky_workloads(big_list):
+def loky_workloads(big_list, big_bytes):
     def cold():
         get_reusable_executor(max_workers=N_JOBS, kill_workers=True).shutdown(wait=True)
         return Parallel()(delayed(double)(1) for _ in range(2))
@@ -88,17 +90,19 @@ def loky_workloads(big_list):
         'cold': cold,
         'tiny': lambda: Parallel()(delayed(double)(i) for i in range(N_TINY)),
         'large': lambda: Parallel()(delayed(double)(21, big_list) for _ in range(1)),
+        'bytes': lambda: Parallel()(delayed(double)(21, big_bytes) for _ in range(2)),
         'cpu': lambda: Parallel()(delayed(spin)(N_SPIN) for _ in range(8)),
     }
 
 
 spin_result = spin(N_SPIN)
 
-# (key, label, the largest pmap/loky ratio that meets the target)
+# (key, label, the largest pmap/loky ratio that meets the target, if any)
 WORKLOADS = [
     ('cold', 'cold start of 2 workers + 2 tiny tasks', 0.5),
     ('tiny', f'{N_TINY:,} tiny tasks', 0.5),
     ('large', '1 task with a 1,000,000-element list', 0.5),
+    ('bytes', '2 tasks with an 8 MiB bytes argument', None),
     ('cpu', '8 CPU-bound tasks on 2 jobs', 1.1),
 ]
 
@@ -107,6 +111,7 @@ CHECKS = {
     'cold': lambda r: r == [2, 2],
     'tiny': lambda r: r == [2 * i for i in range(N_TINY)],
     'large': lambda r: r == [42],
+    'bytes': lambda r: r == [42, 42],
     'cpu': lambda r: r == [spin_result] * 8,
 }
 
@@ -115,15 +120,33 @@ def measure_side(side):
     """Measures one side, in a process of its own: the other side's idle
     workers and threads would weigh on it."""
     big_list = list(range(1_000_000))
+    big_bytes = os.urandom(8 << 20)
     if side == 'pmap':
-        return measure(pmap_workloads(big_list), CHECKS)
+        return measure(pmap_workloads(big_list, big_bytes), CHECKS)
     if side == 'loky':
         with parallel_backend('loky', n_jobs=N_JOBS):
-            return measure(loky_workloads(big_list), CHECKS)
+            return measure(loky_workloads(big_list, big_bytes), CHECKS)
     return measure({'cpu': lambda: [spin(N_SPIN) for _ in range(8)]}, CHECKS)
 
 
-def main():
+# What bench-report.py calls each side and workload.
+REPORT_NAMES = {'pmap': 'pmap Python processes', 'loky': 'joblib loky',
+                'sequential': 'sequential loop'}
+REPORT_WORKLOADS = {'cold': 'cold', 'tiny': f'tiny-{N_TINY}', 'large': 'large',
+                    'bytes': 'bytes', 'cpu': 'cpu-python'}
+
+
+def write_json(path, times):
+    measurements = [{'workload': REPORT_WORKLOADS[key], 'implementation': REPORT_NAMES[side],
+                     'median_s': statistics.median(values), 'runs': len(values),
+                     'seconds': values}
+                    for side, collected in times.items()
+                    for key, values in collected.items()]
+    with open(path, 'w') as f:
+        json.dump({'benchmark': 'python', 'measurements': measurements}, f, indent=1)
+
+
+def main(json_path=None):
     # Each side runs in a process of its own, in turns, twice, so that a
     # machine that slows down or speeds up meanwhile weighs on both alike.
     times = {'pmap': {}, 'loky': {}, 'sequential': {}}
@@ -142,17 +165,23 @@ def main():
     print(f'{"workload":42s} {"pmap-glib":>12s} {"joblib loky":>12s} {"ratio":>8s}   target')
     for key, label, target in WORKLOADS:
         ratio = pmap[key] / loky[key]
-        met = 'met' if ratio <= target else 'MISSED'
-        print(f'{label:42s} {pmap[key] * 1e3:9.2f} ms {loky[key] * 1e3:9.2f} ms '
-              f'{ratio:8.3f}   <= {target} × loky: {met}')
+        met = 'met' if target is not None and ratio <= target else 'MISSED'
+        print(f'{label:42s} {pmap[key] * 1e3:9.2f} ms {loky[key] * 1e3:9.2f} ms {ratio:8.3f}   '
+              + (f'<= {target} × loky: {met}' if target is not None else 'no target'))
     ratio = pmap['cpu'] / sequential
     met = 'met' if ratio <= 0.55 else 'MISSED'
     print(f'{"8 CPU-bound tasks, against a loop":42s} {pmap["cpu"] * 1e3:9.2f} ms '
           f'{sequential * 1e3:9.2f} ms {ratio:8.3f}   <= 0.55 × sequential: {met}')
+    if json_path is not None:
+        write_json(json_path, times)
 
 
 if __name__ == '__main__':
-    if len(sys.argv) > 1:
+    if len(sys.argv) == 2 and sys.argv[1] in REPORT_NAMES:
         print(json.dumps(measure_side(sys.argv[1])))
-    else:
+    elif len(sys.argv) == 3 and sys.argv[1] == '--json':
+        main(sys.argv[2])
+    elif len(sys.argv) == 1:
         main()
+    else:
+        raise SystemExit(f'Usage: {sys.argv[0]} [--json FILE]')
