@@ -257,9 +257,10 @@ test('a call that runs past the timeout fails alone with TIMED_OUT, and the next
     assertError(error, PMAP, Pmap.Error.TIMED_OUT, 'Task 2 failed');
     assert(error.message.includes('timeout of 0.5 s'), error.message);
     assert(GLib.get_monotonic_time() - started < 20 * GLib.USEC_PER_SEC, 'the map waited for the call');
-    // Each call is timed alone, not its chunk.
-    assertEqual(PmapJS.map(sleepFor, [0.3, 0.3, 0.3, 0.3], {nJobs: 2, timeout: 0.5}),
-        [0.3, 0.3, 0.3, 0.3]);
+    // Each call is timed alone, not the map: on two workers, four calls of
+    // 1.2 s take 2.4 s, and pass a timeout of 2 s.
+    assertEqual(PmapJS.map(sleepFor, [1.2, 1.2, 1.2, 1.2], {nJobs: 2, timeout: 2}),
+        [1.2, 1.2, 1.2, 1.2]);
 });
 
 test('retries run again a call whose worker died', () => {

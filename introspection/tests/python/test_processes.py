@@ -277,8 +277,10 @@ def test_timeout_kills_the_slow_call(processes):
     assert_error(caught.value, Pmap.error_quark(), Pmap.Error.TIMED_OUT, 'Task 2 failed: ')
     assert 'timeout of 0.5 s' in caught.value.message
     assert time.monotonic() - start < 20
-    # Each call is timed alone, not its chunk: four calls of 0.3 s pass.
-    assert timed.map([0.3] * 4, sleep_for) == [0.3] * 4
+    # Each call is timed alone, not the map: on two workers, four calls of
+    # 1.2 s take 2.4 s, and pass a timeout of 2 s.
+    timed.props.timeout = 2
+    assert timed.map([1.2] * 4, sleep_for) == [1.2] * 4
 
 
 def exit_once(path):
