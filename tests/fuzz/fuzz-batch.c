@@ -56,6 +56,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
 {
   static gint running_task;
+  guint n_fds = pmap_fuzz_count_fds ();
   PmapFuzzPeer *peer;
   int fd;
 
@@ -63,5 +64,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   /* Closes @fd when it returns, which ends the peer. */
   pmap_worker_serve (fd, &running_task);
   pmap_fuzz_peer_free (peer);
+  /* Every descriptor that came with the input was closed. */
+  g_assert_cmpuint (pmap_fuzz_count_fds (), ==, n_fds);
   return 0;
 }

@@ -39,6 +39,7 @@ int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
 {
+  guint n_fds = pmap_fuzz_count_fds ();
   PmapFuzzPeer *peer;
   PmapChannel *channel;
   int fd;
@@ -68,5 +69,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
 
   pmap_channel_free (channel);
   pmap_fuzz_peer_free (peer);
+  /* Every descriptor that came with the input was closed. */
+  g_assert_cmpuint (pmap_fuzz_count_fds (), ==, n_fds);
   return 0;
 }

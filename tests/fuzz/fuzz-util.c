@@ -44,6 +44,18 @@ pmap_fuzz_init (void)
   g_set_printerr_handler (drop_print);
 }
 
+guint
+pmap_fuzz_count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert (dir != NULL);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
 typedef struct
 {
   GByteArray *data;

@@ -20,6 +20,10 @@ int LLVMFuzzerTestOneInput (const guint8  *data,
  * the library prints on standard error. */
 void pmap_fuzz_init (void);
 
+/* How many descriptors this process has open: a target checks that an
+ * input leaves none behind. */
+guint pmap_fuzz_count_fds (void);
+
 /* The other end of a worker channel, fed from a fuzz input in the stream
  * format below, on a thread of its own that also reads and drops what the
  * channel's end sends, until that end closes.
