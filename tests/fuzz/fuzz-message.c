@@ -8,7 +8,7 @@
  * parent does with it: pmap_protocol_decode(), strict; the checks of a
  * HELLO and of an answer to a batch; pmap_protocol_unpack() of every value
  * of a RESULTS, whose packed arrays come as the worker chose; the GError
- * rebuilt from an ERROR.
+ * rebuilt from an ERROR of a known domain.
  */
 
 #include "config.h"
@@ -84,10 +84,22 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     }
   else
     {
-      g_autoptr(GError) answer = pmap_protocol_answer_error (body);
+      const char *domain;
 
       g_assert (kind == PMAP_MESSAGE_ERROR);
-      g_assert (answer != NULL && answer->message != NULL);
+
+      /* The parent interns an error's domain as a quark, for good, and
+       * GLib lets go of its quark table's older arrays as it grows: a
+       * worker that sends ever new domains grows the parent, a known
+       * limit (see docs/reliability.md), which a long run would report
+       * as a leak. So only the domains that exist here already. */
+      g_variant_get_child (body, 1, "&s", &domain);
+      if (g_quark_try_string (domain) != 0)
+        {
+          g_autoptr(GError) answer = pmap_protocol_answer_error (body);
+
+          g_assert (answer != NULL && answer->message != NULL);
+        }
     }
 
   return 0;
