@@ -210,33 +210,16 @@ run_remote_batch (PmapJob    *job,
       guint index = first + n_done;
       g_autoptr(GVariant) body = NULL;
       PmapMessageKind kind;
-      guint32 answered;
       g_autoptr(GVariant) values = NULL;
       gsize n_values = 0;
 
       body = pmap_channel_receive (channel, TRUE, batch_should_stop, &watch,
                                    &kind, &error);
-      if (body != NULL && kind != PMAP_MESSAGE_RESULTS && kind != PMAP_MESSAGE_ERROR)
-        g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                     "it sent a message of kind %u in answer to a batch", kind);
-      if (body != NULL && error == NULL)
-        {
-          g_variant_get_child (body, 0, "u", &answered);
-          if (answered != index)
-            g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                         "it answered for task %u while task %u was next",
-                         answered, index);
-        }
-      if (body != NULL && error == NULL && kind == PMAP_MESSAGE_RESULTS)
-        {
-          g_variant_get_child (body, 1, "v", &values);
-          n_values = g_variant_is_of_type (values, G_VARIANT_TYPE_ARRAY) ?
-                     g_variant_n_children (values) : 0;
-          if (n_values == 0 || n_values > n_tasks - n_done)
-            g_set_error (&error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                         "it sent %" G_GSIZE_FORMAT " results while %u tasks "
-                         "of its batch were left", n_values, n_tasks - n_done);
-        }
+      if (body != NULL &&
+          pmap_protocol_check_answer (body, kind, index, n_tasks - n_done,
+                                      &values, &error) &&
+          values != NULL)
+        n_values = g_variant_n_children (values);
 
       if (error != NULL)
         {
@@ -297,13 +280,7 @@ run_remote_batch (PmapJob    *job,
 
       if (kind == PMAP_MESSAGE_ERROR)
         {
-          const char *domain, *message;
-          gint32 code;
-
-          g_variant_get (body, "(u&si&s)", NULL, &domain, &code, &message);
-          pmap_job_return_error (job, index,
-                                 g_error_new_literal (g_quark_from_string (domain),
-                                                      code, message));
+          pmap_job_return_error (job, index, pmap_protocol_answer_error (body));
           break;
         }
 

@@ -42,6 +42,20 @@ GVariant           *pmap_protocol_decode   (GBytes           *frame,
                                             PmapMessageKind  *kind,
                                             GError          **error);
 
+/* What the parent checks of the messages that a worker sends, once they are
+ * decoded; see “What the parent checks” in docs/protocol.md. */
+gboolean            pmap_protocol_check_hello  (GVariant         *body,
+                                                PmapMessageKind   kind,
+                                                gint64           *pid,
+                                                GError          **error);
+gboolean            pmap_protocol_check_answer (GVariant         *body,
+                                                PmapMessageKind   kind,
+                                                guint             next,
+                                                guint             n_left,
+                                                GVariant        **values,
+                                                GError          **error);
+GError             *pmap_protocol_answer_error (GVariant         *body);
+
 typedef struct _PmapPacker PmapPacker;
 
 PmapPacker         *pmap_packer_new          (void);

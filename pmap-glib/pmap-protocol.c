@@ -91,6 +91,99 @@ pmap_protocol_decode (GBytes           *frame,
   }
 }
 
+/* A worker's first message must be a HELLO of this version of the protocol.
+ * Sets *@pid to the process id that it names, whatever its version. */
+gboolean
+pmap_protocol_check_hello (GVariant         *body,
+                           PmapMessageKind   kind,
+                           gint64           *pid,
+                           GError          **error)
+{
+  guint32 version;
+
+  if (kind != PMAP_MESSAGE_HELLO)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "its first message is of kind %u, not a hello", kind);
+      return FALSE;
+    }
+
+  g_variant_get (body, "(ux)", &version, pid);
+  if (version != PMAP_PROTOCOL_VERSION)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "it speaks version %u of the protocol, not version %u; "
+                   "the worker and the library come from different builds",
+                   version, PMAP_PROTOCOL_VERSION);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* An answer to a batch, while task @next is the first one not answered and
+ * @n_left tasks of the batch are left, must be a RESULTS or an ERROR for
+ * task @next, and a RESULTS must hold an array of at least one and at most
+ * @n_left values. Sets *@values to that array, or to NULL for an ERROR. */
+gboolean
+pmap_protocol_check_answer (GVariant         *body,
+                            PmapMessageKind   kind,
+                            guint             next,
+                            guint             n_left,
+                            GVariant        **values,
+                            GError          **error)
+{
+  g_autoptr(GVariant) array = NULL;
+  guint32 answered;
+  gsize n_values;
+
+  *values = NULL;
+
+  if (kind != PMAP_MESSAGE_RESULTS && kind != PMAP_MESSAGE_ERROR)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "it sent a message of kind %u in answer to a batch", kind);
+      return FALSE;
+    }
+
+  g_variant_get_child (body, 0, "u", &answered);
+  if (answered != next)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "it answered for task %u while task %u was next",
+                   answered, next);
+      return FALSE;
+    }
+
+  if (kind == PMAP_MESSAGE_ERROR)
+    return TRUE;
+
+  g_variant_get_child (body, 1, "v", &array);
+  n_values = g_variant_is_of_type (array, G_VARIANT_TYPE_ARRAY) ?
+             g_variant_n_children (array) : 0;
+  if (n_values == 0 || n_values > n_left)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "it sent %" G_GSIZE_FORMAT " results while %u tasks "
+                   "of its batch were left", n_values, n_left);
+      return FALSE;
+    }
+
+  *values = g_steal_pointer (&array);
+  return TRUE;
+}
+
+/* The error that an ERROR carries, with its domain, code and message. */
+GError *
+pmap_protocol_answer_error (GVariant *body)
+{
+  const char *domain, *message;
+  gint32 code;
+
+  g_variant_get (body, "(u&si&s)", NULL, &domain, &code, &message);
+  return g_error_new_literal (g_quark_from_string (domain), code, message);
+}
+
 /* Whether values of @value's type all have its size: then an array of them
  * is their data end to end, with no framing offsets. */
 static gboolean

@@ -243,8 +243,7 @@ spawn_worker (const char * const  *argv,
   PmapWorker *worker;
   PmapMessageKind kind;
   gint64 deadline;
-  guint32 version;
-  gint64 pid;
+  gint64 pid = 0;
   int fds[2];
   int running_fd;
 
@@ -307,19 +306,12 @@ spawn_worker (const char * const  *argv,
   deadline = g_get_monotonic_time () + HELLO_TIMEOUT_US;
   hello = pmap_channel_receive (worker->channel, TRUE, deadline_passed, &deadline,
                                 &kind, &local_error);
-  if (hello != NULL && kind != PMAP_MESSAGE_HELLO)
-    g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                 "its first message is of kind %u, not a hello", kind);
-  if (local_error == NULL)
+  if (hello != NULL)
     {
-      g_variant_get (hello, "(ux)", &version, &pid);
+      /* Named by the hello whatever its version, for the error. */
+      pmap_protocol_check_hello (hello, kind, &pid, &local_error);
       if (worker->pid == 0)
         worker->pid = pid;
-      if (version != PMAP_PROTOCOL_VERSION)
-        g_set_error (&local_error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                     "it speaks version %u of the protocol, not version %u; "
-                     "the worker and the library come from different builds",
-                     version, PMAP_PROTOCOL_VERSION);
     }
 
   if (local_error == NULL)

@@ -465,11 +465,19 @@ pmap_worker_serve (int   fd,
   Worker worker = { pmap_channel_new (fd), running_task, { NULL, NULL, NULL },
                     pmap_packer_new (),
                     0, 0 };
+  static gsize watching = 0;
   g_autoptr(GError) error = NULL;
   int status = EXIT_SUCCESS;
 
-  g_thread_unref (g_thread_new ("pmap-parent-watch", watch_parent,
-                                GINT_TO_POINTER (getppid ())));
+  /* One watch for the process: a worker serves once, but a process that
+   * serves channels in turn, as the fuzz test of the worker does, must not
+   * gather watching threads. */
+  if (g_once_init_enter (&watching))
+    {
+      g_thread_unref (g_thread_new ("pmap-parent-watch", watch_parent,
+                                    GINT_TO_POINTER (getppid ())));
+      g_once_init_leave (&watching, 1);
+    }
 
   if (!pmap_channel_send (worker.channel, PMAP_MESSAGE_HELLO,
                           g_variant_new ("(ux)", PMAP_PROTOCOL_VERSION,
