@@ -173,15 +173,32 @@ pmap_protocol_check_answer (GVariant         *body,
   return TRUE;
 }
 
-/* The error that an ERROR carries, with its domain, code and message. */
+/* How many error domains that this process did not know yet workers may
+ * make it intern: quarks are never freed, and a hostile worker naming a
+ * new domain in each ERROR would grow the parent for ever. */
+#define MAX_NEW_ERROR_DOMAINS 256
+
+/* The error that an ERROR carries, with its domain, code and message; an
+ * error of a domain past the ones that workers may add is a
+ * PMAP_ERROR_FAILED that names its domain and code in its message. */
 GError *
 pmap_protocol_answer_error (GVariant *body)
 {
+  static gint n_new_domains;
   const char *domain, *message;
+  GQuark quark;
   gint32 code;
 
   g_variant_get (body, "(u&si&s)", NULL, &domain, &code, &message);
-  return g_error_new_literal (g_quark_from_string (domain), code, message);
+
+  quark = g_quark_try_string (domain);
+  if (quark == 0 && g_atomic_int_add (&n_new_domains, 1) < MAX_NEW_ERROR_DOMAINS)
+    quark = g_quark_from_string (domain);
+  if (quark == 0)
+    return g_error_new (PMAP_ERROR, PMAP_ERROR_FAILED, "%s (error %d of %s)",
+                        message, code, domain);
+
+  return g_error_new_literal (quark, code, message);
 }
 
 /* Whether values of @value's type all have its size: then an array of them
