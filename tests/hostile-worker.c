@@ -303,6 +303,16 @@ misbehave (guint32     index,
       send_message (ERROR, g_variant_new ("(usis)", index, "", -1, "an error of no domain"));
       return FALSE;
     }
+  else if (g_str_equal (how, "fresh-domain"))
+    {
+      /* An error of a domain that nobody named before. */
+      static guint n_domains;
+      g_autofree char *domain = g_strdup_printf ("pmap.hostile.%d.%u", (int) getpid (),
+                                                 n_domains++);
+
+      send_message (ERROR, g_variant_new ("(usis)", index, domain, 5, "an error of a new domain"));
+      return FALSE;
+    }
   else if (g_str_equal (how, "drip"))
     {
       /* A correct answer, one byte at a time. */

@@ -269,6 +269,60 @@ test_bad_hello (gconstpointer data)
   test_resources_clear (&resources);
 }
 
+/* Errors of ever new domains: the parent interns the first few hundred,
+ * then takes such errors as PMAP_ERROR_FAILED naming their domain, so that
+ * a worker cannot grow it for ever. */
+static void
+check_fresh_error_domains (void)
+{
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+  g_autoptr(GPtrArray) items = items_new ("fresh-domain", 0);
+  guint n_kept = 0, n_folded = 0;
+
+  for (guint i = 0; i < 400; i++)
+    {
+      g_autoptr(GPtrArray) results = NULL;
+      g_autoptr(GError) error = NULL;
+
+      results = map (executor, items, &error);
+      g_assert_null (results);
+      g_assert_nonnull (error);
+      if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_FAILED))
+        {
+          g_assert_true (g_str_has_prefix (error->message,
+                                           "Task 0 failed: an error of a new domain (error 5 of pmap.hostile."));
+          n_folded++;
+        }
+      else
+        {
+          /* Once the parent stops interning, it never starts again. */
+          g_assert_cmpuint (n_folded, ==, 0);
+          g_assert_true (g_str_has_prefix (g_quark_to_string (error->domain), "pmap.hostile."));
+          g_assert_cmpint (error->code, ==, 5);
+          n_kept++;
+        }
+    }
+
+  g_assert_cmpuint (n_kept, >, 0);
+  g_assert_cmpuint (n_kept, <=, 256);
+  g_assert_cmpuint (n_folded, >=, 400 - 256);
+  test_stop_idle_workers ();
+}
+
+/* In a process of its own: the budget of new domains is the process's. */
+static void
+test_fresh_error_domains (void)
+{
+  if (g_test_subprocess ())
+    {
+      check_fresh_error_domains ();
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -299,6 +353,7 @@ main (int   argc,
 
       g_test_add_data_func (path, &bad_hellos[i], test_bad_hello);
     }
+  g_test_add_func ("/Pmap/Protocol/fresh-error-domains", test_fresh_error_domains);
 
   status = g_test_run ();
 
