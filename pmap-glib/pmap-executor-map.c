@@ -120,6 +120,7 @@ static GPtrArray *
 run_map (PmapExecutor  *self,
          PmapCallable  *callable,
          GPtrArray     *inputs,
+         gboolean       outcomes,
          GCancellable  *cancellable,
          GError       **error)
 {
@@ -129,9 +130,31 @@ run_map (PmapExecutor  *self,
   job = prepare_job (self, callable, inputs, cancellable, &backend, error);
   if (job == NULL)
     return NULL;
+  if (outcomes)
+    pmap_job_set_continue_on_error (job);
 
   return pmap_map_run (backend, job, cancellable, progress_for_caller (),
                        self, error);
+}
+
+/* The blocking map of an in-process callable, giving values or, with
+ * @outcomes, PmapOutcomes. */
+static GPtrArray *
+map_func (PmapExecutor  *self,
+          GVariant     **items,
+          guint          n_items,
+          PmapFunc       func,
+          gpointer       user_data,
+          gboolean       outcomes,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+
+  inputs = take_inputs (items, n_items);
+  callable = pmap_callable_new (NULL, func, user_data, NULL);
+  return run_map (self, callable, inputs, outcomes, cancellable, error);
 }
 
 /**
@@ -174,18 +197,58 @@ pmap_executor_map (PmapExecutor  *self,
                    GCancellable  *cancellable,
                    GError       **error)
 {
-  g_autoptr(PmapCallable) callable = NULL;
-  g_autoptr(GPtrArray) inputs = NULL;
-
   g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
   g_return_val_if_fail (items != NULL || n_items == 0, NULL);
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  inputs = take_inputs (items, n_items);
-  callable = pmap_callable_new (NULL, func, user_data, NULL);
-  return run_map (self, callable, inputs, cancellable, error);
+  return map_func (self, items, n_items, func, user_data, FALSE, cancellable, error);
+}
+
+/**
+ * pmap_executor_map_outcomes:
+ * @self: an executor
+ * @items: (array length=n_items) (transfer none): the inputs, one per task;
+ *   floating references are sunk
+ * @n_items: the number of inputs
+ * @func: (scope call) (closure user_data): the function to apply
+ * @user_data: data for @func
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Like [method@Pmap.Executor.map], but a task that fails fails alone: every
+ * task runs, and the map returns one [struct@Pmap.Outcome] per input, its
+ * value or its error, as `asyncio.gather(…, return_exceptions=True)`
+ * does. On the `processes` backend, a task whose worker died fails alone
+ * too, once the executor's [property@Pmap.Executor:retries] are spent, and
+ * the tasks around it run on a new worker.
+ *
+ * What concerns the whole map still fails it: a setting that names
+ * nothing, a cancellation, a function or serializer that cannot reach the
+ * workers, a worker that cannot start.
+ *
+ * Returns: (transfer container) (element-type PmapOutcome): the outcomes,
+ *   in the order of @items; the array frees them with itself
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+pmap_executor_map_outcomes (PmapExecutor  *self,
+                            GVariant     **items,
+                            guint          n_items,
+                            PmapFunc       func,
+                            gpointer       user_data,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return map_func (self, items, n_items, func, user_data, TRUE, cancellable, error);
 }
 
 /**
@@ -229,7 +292,7 @@ pmap_executor_map_by_name (PmapExecutor  *self,
   if (callable == NULL)
     return NULL;
 
-  return run_map (self, callable, inputs, cancellable, error);
+  return run_map (self, callable, inputs, FALSE, cancellable, error);
 }
 
 static void
@@ -460,7 +523,7 @@ pmap_executor_map_wrapped (PmapExecutor  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   inputs = take_inputs (items, n_items);
-  return run_map (self, pmap_wrapped_get_callable (wrapped), inputs,
+  return run_map (self, pmap_wrapped_get_callable (wrapped), inputs, FALSE,
                   cancellable, error);
 }
 

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "pmap-version-macros.h"
+#include "pmap-outcome.h"
 #include "pmap-backend.h"
 #include "pmap-function.h"
 #include "pmap-serializer.h"
@@ -61,6 +62,14 @@ void          pmap_executor_set_timeout          (PmapExecutor         *self,
 
 PMAP_AVAILABLE_IN_1_0
 GPtrArray    *pmap_executor_map                  (PmapExecutor         *self,
+                                                  GVariant            **items,
+                                                  guint                 n_items,
+                                                  PmapFunc              func,
+                                                  gpointer              user_data,
+                                                  GCancellable         *cancellable,
+                                                  GError              **error);
+PMAP_AVAILABLE_IN_1_0
+GPtrArray    *pmap_executor_map_outcomes         (PmapExecutor         *self,
                                                   GVariant            **items,
                                                   guint                 n_items,
                                                   PmapFunc              func,

@@ -18,6 +18,7 @@
 # include "pmap-backend.h"
 # include "pmap-serializer.h"
 # include "pmap-wrapped.h"
+# include "pmap-outcome.h"
 # include "pmap-executor.h"
 # include "pmap-worker.h"
 # include "pmap-javascript.h"

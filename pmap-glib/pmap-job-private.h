@@ -59,6 +59,11 @@ void          pmap_job_return_value  (PmapJob        *self,
 void          pmap_job_return_error  (PmapJob        *self,
                                       guint           index,
                                       GError         *error);
+void          pmap_job_fail          (PmapJob        *self,
+                                      guint           index,
+                                      GError         *error);
+void          pmap_job_set_continue_on_error (PmapJob *self);
+gboolean      pmap_job_continues_on_error    (PmapJob *self);
 void          pmap_job_end_batch     (PmapJob        *self,
                                       guint           n_done);
 GPtrArray *pmap_job_steal_results   (PmapJob        *self,

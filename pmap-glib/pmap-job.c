@@ -9,6 +9,7 @@
 
 #include "pmap-error.h"
 #include "pmap-job-private.h"
+#include "pmap-outcome-private.h"
 
 /**
  * PmapJob:
@@ -46,6 +47,12 @@ struct _PmapJob
   gint64         timeout_us;
   guint          retries;
 
+  /* Whether a failing task leaves the others running; then the errors of
+   * the tasks that failed, by index. */
+  gboolean       continue_on_error;
+  GPtrArray     *errors;
+  guint          n_failed;
+
   /* Read without the lock between tasks, to stop a running batch early. */
   gint           stopping;
 
@@ -76,6 +83,7 @@ pmap_job_finalize (GObject *object)
   g_clear_object (&self->serializer);
   g_clear_pointer (&self->items, g_ptr_array_unref);
   g_clear_pointer (&self->results, g_ptr_array_unref);
+  g_clear_pointer (&self->errors, g_ptr_array_unref);
   g_clear_error (&self->error);
   if (self->notify_destroy != NULL)
     self->notify_destroy (self->notify_data);
@@ -158,6 +166,30 @@ gint64
 pmap_job_get_timeout_us (PmapJob *self)
 {
   return self->timeout_us;
+}
+
+static void
+error_free0 (gpointer error)
+{
+  if (error != NULL)
+    g_error_free (error);
+}
+
+/* Makes a failing task fail alone: the others still run, and the job's
+ * results are then outcomes (see pmap_job_steal_results()). Before the
+ * job is submitted. */
+void
+pmap_job_set_continue_on_error (PmapJob *self)
+{
+  self->continue_on_error = TRUE;
+  self->errors = g_ptr_array_new_full (self->n_tasks, error_free0);
+  g_ptr_array_set_size (self->errors, self->n_tasks);
+}
+
+gboolean
+pmap_job_continues_on_error (PmapJob *self)
+{
+  return self->continue_on_error;
 }
 
 /* Before the job is submitted. */
@@ -393,7 +425,9 @@ pmap_job_run_batch (PmapJob *self,
       if (result == NULL)
         {
           pmap_job_return_error (self, i, error);
-          break;
+          if (!self->continue_on_error)
+            break;
+          continue;
         }
 
       pmap_job_return_value (self, i, result);
@@ -462,10 +496,38 @@ pmap_job_return_value (PmapJob  *self,
 }
 
 /* Fails a task of a claimed batch, which stops the job; takes @error. */
+/* Fails task @index with @error, which it takes: the whole job, unless
+ * the job continues on error. */
 void
 pmap_job_return_error (PmapJob *self,
                        guint    index,
                        GError  *error)
+{
+  g_prefix_error (&error, "Task %u failed: ", index);
+  if (!self->continue_on_error)
+    {
+      stop_with_error (self, error);
+      return;
+    }
+
+  g_mutex_lock (&self->mutex);
+  g_assert (index < self->n_tasks);
+  if (g_ptr_array_index (self->errors, index) == NULL &&
+      g_ptr_array_index (self->results, index) == NULL)
+    {
+      g_ptr_array_index (self->errors, index) = g_steal_pointer (&error);
+      self->n_failed++;
+    }
+  g_mutex_unlock (&self->mutex);
+  g_clear_error (&error);
+}
+
+/* Fails the whole job with @error, which it takes, named after task
+ * @index: for what no task can go on after, whatever the job's policy. */
+void
+pmap_job_fail (PmapJob *self,
+               guint    index,
+               GError  *error)
 {
   g_prefix_error (&error, "Task %u failed: ", index);
   stop_with_error (self, error);
@@ -532,7 +594,7 @@ pmap_job_get_n_done (PmapJob *self)
   guint n_done;
 
   g_mutex_lock (&self->mutex);
-  n_done = self->n_done;
+  n_done = self->n_done + self->n_failed;
   g_mutex_unlock (&self->mutex);
 
   return n_done;
@@ -559,7 +621,7 @@ pmap_job_wait (PmapJob *self,
   gboolean complete;
 
   g_mutex_lock (&self->mutex);
-  while (!self->complete && self->n_done == n_done_seen)
+  while (!self->complete && self->n_done + self->n_failed == n_done_seen)
     g_cond_wait (&self->cond, &self->mutex);
   complete = self->complete;
   g_mutex_unlock (&self->mutex);
@@ -567,6 +629,9 @@ pmap_job_wait (PmapJob *self,
   return complete;
 }
 
+/* The job's results once it completed: its values, in the order of its
+ * inputs, or NULL with the error that stopped it. A job that continues on
+ * error gives PmapOutcomes instead, one per input. */
 GPtrArray *
 pmap_job_steal_results (PmapJob  *self,
                         GError  **error)
@@ -580,6 +645,23 @@ pmap_job_steal_results (PmapJob  *self,
     {
       g_propagate_error (error, g_error_copy (self->error));
       results = NULL;
+    }
+  else if (self->continue_on_error)
+    {
+      results = g_ptr_array_new_full (self->n_tasks, (GDestroyNotify) pmap_outcome_unref);
+      for (guint i = 0; i < self->n_tasks; i++)
+        {
+          GVariant *value = g_steal_pointer (&g_ptr_array_index (self->results, i));
+          GError *task_error = g_steal_pointer (&g_ptr_array_index (self->errors, i));
+
+          /* A backend that ended a batch without answering every task:
+           * say so, rather than lose the input. */
+          if (value == NULL && task_error == NULL)
+            task_error = g_error_new (PMAP_ERROR, PMAP_ERROR_MISSING_RESULT,
+                                      "Task %u failed: the backend ended its "
+                                      "batch without running it", i);
+          g_ptr_array_add (results, pmap_outcome_new (value, task_error));
+        }
     }
   else
     {

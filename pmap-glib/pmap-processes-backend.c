@@ -171,7 +171,9 @@ return_value (PmapJob  *job,
 /* Sends a batch and stores the answers, without ending the batch. Returns
  * FALSE when the worker can no longer be used; it is then discarded. A
  * task that its worker's death or the timeout took is not failed here but
- * given back in @lost and @lost_index, so that it can be tried again. */
+ * given back in @lost and @lost_index, so that it can be tried again; a
+ * task that failed otherwise is failed here, and its index given back in
+ * @failed_at. */
 static gboolean
 run_remote_batch (PmapJob    *job,
                   PmapWorker *worker,
@@ -180,7 +182,8 @@ run_remote_batch (PmapJob    *job,
                   guint       n_tasks,
                   guint      *n_answered,
                   GError    **lost,
-                  guint      *lost_index)
+                  guint      *lost_index,
+                  guint      *failed_at)
 {
   g_autoptr(GError) error = NULL;
   PmapChannel *channel;
@@ -198,7 +201,7 @@ run_remote_batch (PmapJob    *job,
        * channel's, which the receive below reports. */
       if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE))
         {
-          pmap_job_return_error (job, first, g_steal_pointer (&error));
+          pmap_job_fail (job, first, g_steal_pointer (&error));
           *n_answered = 0;
           return TRUE;
         }
@@ -263,23 +266,30 @@ run_remote_batch (PmapJob    *job,
                                "worker replaces it", pid, how);
                 }
               else if (ended)
-                pmap_job_return_error (job, index,
-                                       g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                                                    "the worker process %d closed its "
-                                                    "channel but did not exit, and was "
-                                                    "stopped", pid));
+                {
+                  *failed_at = index;
+                  pmap_job_return_error (job, index,
+                                         g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                                                      "the worker process %d closed its "
+                                                      "channel but did not exit, and was "
+                                                      "stopped", pid));
+                }
               else
-                pmap_job_return_error (job, index,
-                                       g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
-                                                    "the worker process %d broke the "
-                                                    "protocol (%s) and was stopped",
-                                                    pid, error->message));
+                {
+                  *failed_at = index;
+                  pmap_job_return_error (job, index,
+                                         g_error_new (PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                                                      "the worker process %d broke the "
+                                                      "protocol (%s) and was stopped",
+                                                      pid, error->message));
+                }
             }
           break;
         }
 
       if (kind == PMAP_MESSAGE_ERROR)
         {
+          *failed_at = index;
           pmap_job_return_error (job, index, pmap_protocol_answer_error (body));
           break;
         }
@@ -295,6 +305,7 @@ run_remote_batch (PmapJob    *job,
         n_done += i;
         if (i < n_values)
           {
+            *failed_at = index + i;
             /* The worker goes on answering a batch nobody reads. */
             g_free (pmap_worker_discard (worker, TRUE));
             healthy = FALSE;
@@ -383,37 +394,43 @@ min_batch_tasks (const Pace *pace)
                       G_MAXUINT);
 }
 
-/* The batch of the tasks of @batch from @index on: what a new worker runs
- * after the one that ran @batch died at task @index. */
+/* The batch of the tasks [@start, @end) of @batch: what a worker runs
+ * again after another died in @batch, or around a task that failed. */
 static GVariant *
-batch_from (GVariant *batch,
-            guint     index)
+batch_range (GVariant *batch,
+             guint     start,
+             guint     end)
 {
   g_autoptr(GVariant) ref = NULL;
   g_autoptr(GVariant) values = NULL;
-  g_autoptr(PmapPacker) rest = pmap_packer_new ();
+  g_autoptr(PmapPacker) range = pmap_packer_new ();
   const char *serializer;
   guint first;
-  gsize n_values;
 
   g_variant_get (batch, "(@(sv)&suv)", &ref, &serializer, &first, &values);
-  n_values = g_variant_n_children (values);
-  for (gsize i = index - first; i < n_values; i++)
+  for (guint i = start; i < end; i++)
     {
-      g_autoptr(GVariant) value = pmap_protocol_unpack (values, i);
+      g_autoptr(GVariant) value = pmap_protocol_unpack (values, i - first);
 
-      pmap_packer_add (rest, value);
+      pmap_packer_add (range, value);
     }
 
-  return g_variant_ref_sink (g_variant_new ("(@(sv)suv)", ref, serializer, index,
-                                            pmap_packer_end (rest)));
+  return g_variant_ref_sink (g_variant_new ("(@(sv)suv)", ref, serializer, start,
+                                            pmap_packer_end (range)));
 }
 
-/* Runs @batch on *@worker, and runs again on a new worker the tasks that
- * a worker's death or the timeout left unanswered, as long as the job's
- * retries allow for the task that it took. Those are the tasks from the
- * first unanswered one: results travel in bunches, so a worker may die
- * with the results of the tasks before its last unsent. *@worker is NULL
+typedef struct
+{
+  guint start;
+  guint end;
+} Range;
+
+/* Runs the tasks [@first, @first + @n_tasks) of @batch on *@worker, and
+ * on new workers when one dies or times out: the tasks that it left
+ * without a result run again, as long as the job's retries allow for the
+ * task that it took (results travel in bunches, so a worker may die with
+ * the results of the tasks before its last unsent). A job that continues
+ * on error goes on after a task that failed, around it. *@worker is NULL
  * afterwards if it can no longer be used. Returns how many tasks returned
  * a value. */
 static guint
@@ -423,46 +440,73 @@ run_with_retries (PmapJob     *job,
                   guint        first,
                   guint        n_tasks)
 {
-  g_autoptr(GVariant) current = g_variant_ref (batch);
+  g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (Range));
+  Range whole = { first, first + n_tasks };
   guint n_answered = 0;
   guint lost_before = G_MAXUINT;
   guint n_tries = 0;
 
-  for (;;)
+  g_array_append_val (todo, whole);
+  while (todo->len > 0 && !pmap_job_is_stopping (job))
     {
+      Range range = g_array_index (todo, Range, 0);
+      g_autoptr(GVariant) current = NULL;
       g_autoptr(GError) lost = NULL;
-      guint lost_index = first;
+      guint lost_index = range.start;
+      guint failed_at = G_MAXUINT;
       guint answered = 0;
-      GError *error = NULL;
 
-      if (!run_remote_batch (job, *worker, current, first, n_tasks, &answered,
-                             &lost, &lost_index))
+      g_array_remove_index (todo, 0);
+      if (*worker == NULL)
+        {
+          GError *error = NULL;
+
+          *worker = pmap_worker_pool_acquire (&error);
+          if (*worker == NULL)
+            {
+              pmap_job_fail (job, range.start, error);
+              break;
+            }
+        }
+
+      current = range.start == whole.start && range.end == whole.end ?
+                g_variant_ref (batch) : batch_range (batch, range.start, range.end);
+      if (!run_remote_batch (job, *worker, current, range.start, range.end - range.start,
+                             &answered, &lost, &lost_index, &failed_at))
         *worker = NULL;
       n_answered += answered;
-      if (lost == NULL)
-        return n_answered;
 
-      n_tries = lost_index == lost_before ? n_tries + 1 : 1;
-      lost_before = lost_index;
-      if (n_tries > pmap_job_get_retries (job) || pmap_job_is_stopping (job))
+      if (lost != NULL)
         {
+          Range rest = { range.start + answered, range.end };
+
+          n_tries = lost_index == lost_before ? n_tries + 1 : 1;
+          lost_before = lost_index;
+          if (n_tries <= pmap_job_get_retries (job))
+            {
+              g_array_prepend_val (todo, rest);
+              continue;
+            }
+
           if (n_tries > 1)
             g_prefix_error (&lost, "tried %u times; the last time, ", n_tries);
           pmap_job_return_error (job, lost_index, g_steal_pointer (&lost));
-          return n_answered;
+          failed_at = lost_index;
         }
 
-      g_clear_pointer (&current, g_variant_unref);
-      first += answered;
-      n_tasks -= answered;
-      current = batch_from (batch, first);
-      *worker = pmap_worker_pool_acquire (&error);
-      if (*worker == NULL)
+      if (failed_at != G_MAXUINT && pmap_job_continues_on_error (job))
         {
-          pmap_job_return_error (job, lost_index, error);
-          return n_answered;
+          Range before = { range.start + answered, failed_at };
+          Range after = { failed_at + 1, range.end };
+
+          if (after.start < after.end)
+            g_array_prepend_val (todo, after);
+          if (before.start < before.end)
+            g_array_prepend_val (todo, before);
         }
     }
+
+  return n_answered;
 }
 
 static void
@@ -510,7 +554,7 @@ run_job (gpointer data,
       acquired = g_get_monotonic_time ();
 
       if (error != NULL)
-        pmap_job_return_error (job, failed, error);
+        pmap_job_fail (job, failed, error);
       else if (batch != NULL)
         n_answered = run_with_retries (job, &worker, batch, first, n_tasks);
 

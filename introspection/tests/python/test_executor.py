@@ -349,3 +349,26 @@ def test_unknown_backend_in_the_environment(monkeypatch):
 
     executor.set_backend(Pmap.Backend.create('threads'))
     assert unpack(executor.map(ints([1]), lambda v: v)) == [1]
+
+
+def test_map_outcomes_gives_each_input_its_outcome(executor):
+    def fail_on_odd(item, *_user_data):
+        x = item.unpack()
+        if x % 2:
+            raise GLib.Error(f'{x} is odd', GLib.quark_to_string(Gio.io_error_quark()),
+                             Gio.IOErrorEnum.INVALID_DATA)
+        return GLib.Variant('x', 10 * x)
+
+    outcomes = Pmap.Executor.map_outcomes(executor, ints(range(10)), fail_on_odd, None, None)
+
+    assert len(outcomes) == 10
+    for i, outcome in enumerate(outcomes):
+        if i % 2 == 0:
+            assert outcome.succeeded()
+            assert outcome.get_value().unpack() == 10 * i
+        else:
+            assert not outcome.succeeded()
+            with pytest.raises(GLib.Error) as caught:
+                outcome.get_value()
+            assert_error(caught.value, Gio.io_error_quark(), Gio.IOErrorEnum.INVALID_DATA,
+                         f'Task {i} failed: {i} is odd')

@@ -83,6 +83,31 @@ static void test_recycling_properties () {
     }
 }
 
+static Variant? fail_on_odd (Variant input) throws Error {
+    if (input.get_int64 () % 2 != 0)
+        throw new IOError.INVALID_DATA ("%lld is odd", input.get_int64 ());
+    return new Variant.int64 (10 * input.get_int64 ());
+}
+
+static void test_map_outcomes () {
+    try {
+        var outcomes = executor_on ("threads").map_outcomes (int64_inputs (6), fail_on_odd);
+        assert_true (outcomes.length == 6);
+        for (int i = 0; i < 6; i++) {
+            var outcome = outcomes[i];
+            assert_true (outcome.succeeded () == (i % 2 == 0));
+            try {
+                assert_true (outcome.get_value ().get_int64 () == 10 * i);
+                assert_true (i % 2 == 0);
+            } catch (IOError.INVALID_DATA error) {
+                assert_true (error.message == "Task %d failed: %d is odd".printf (i, i));
+            }
+        }
+    } catch (Error error) {
+        assert_no_error (error);
+    }
+}
+
 static void test_javascript_module () {
     assert_true (Pmap.get_javascript_module ().has_prefix ("resource:///"));
 }
@@ -91,5 +116,6 @@ void add_serialized_tests () {
     Test.add_func ("/Pmap/Vala/serialized/in-process", test_serialized_in_process);
     Test.add_func ("/Pmap/Vala/serialized/worker-command-and-timeout", test_worker_command_and_timeout);
     Test.add_func ("/Pmap/Vala/recycling-and-retries", test_recycling_properties);
+    Test.add_func ("/Pmap/Vala/map-outcomes", test_map_outcomes);
     Test.add_func ("/Pmap/Vala/javascript-module", test_javascript_module);
 }
