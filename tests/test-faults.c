@@ -11,6 +11,8 @@
  * mb MiB).
  */
 
+#include <glib/gstdio.h>
+
 #include "pmap-test-processes-util.h"
 
 #define TIMEOUT_S 0.5
@@ -161,6 +163,22 @@ test_property (void)
   g_assert_cmpfloat (pmap_executor_get_timeout (executor), ==, 0);
 }
 
+/* Removes @dir and the files in it. */
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_assert_cmpint (g_remove (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 /* Paths for "test.exit-once": @n_items, all there already but @dies,
  * which is not, and @always, which cannot be made. */
 static GPtrArray *
@@ -206,6 +224,7 @@ test_retry_recovers (void)
     g_assert_cmpstr (g_variant_get_string (results->pdata[i], NULL), ==,
                      g_variant_get_string (items->pdata[i], NULL));
   test_stop_idle_workers ();
+  remove_dir (dir);
 }
 
 /* Without retries, the same task fails the map. */
@@ -225,6 +244,7 @@ test_no_retry (void)
   g_assert_nonnull (strstr (error->message, "exited with status 3"));
   g_assert_null (strstr (error->message, "tried"));
   test_stop_idle_workers ();
+  remove_dir (dir);
 }
 
 /* A task that dies every time fails once its retries are spent, saying how
@@ -252,6 +272,7 @@ test_retries_exhausted (void)
   }
   test_resources_assert_released (&resources);
   test_resources_clear (&resources);
+  remove_dir (dir);
 }
 
 /* A task that the timeout kills is tried again too. */

@@ -277,6 +277,8 @@ test('retries run again a call whose worker died', () => {
     };
 
     assertEqual(PmapJS.map(exitOnce, paths, {nJobs: 2, retries: 1}), paths);
+    for (const path of [...paths, dir])
+        Gio.File.new_for_path(path).delete(null);
 });
 
 test('a worker killed by SIGKILL gives a crash error with the signal, and the next map works', () => {
