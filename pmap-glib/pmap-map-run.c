@@ -135,7 +135,9 @@ async_map_complete (AsyncMap *map)
 {
   g_autoptr(GTask) task = g_steal_pointer (&map->task);
   g_autoptr(PmapJob) job = g_steal_pointer (&map->job);
-  g_autoptr(PmapCallable) callable = g_steal_pointer (&map->callable);
+  /* Released here, on the caller's context, where its destroy notify
+   * belongs, once the caller has the results. */
+  PmapCallable *callable = g_steal_pointer (&map->callable);
   GPtrArray *results;
   GError *error = NULL;
 
@@ -146,6 +148,8 @@ async_map_complete (AsyncMap *map)
     g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
   else
     g_task_return_error (task, error);
+
+  g_clear_pointer (&callable, pmap_callable_unref);
 }
 
 static gboolean

@@ -109,7 +109,7 @@ set_n_jobs_zero (void)
 static void
 construct_n_jobs_zero (void)
 {
-  g_autoptr(PmapExecutor) executor = g_object_new (PMAP_TYPE_EXECUTOR, "n-jobs", 0, NULL);
+  g_object_unref (g_object_new (PMAP_TYPE_EXECUTOR, "n-jobs", 0, NULL));
 }
 
 static void
