@@ -314,3 +314,31 @@ def test_workers_leave_after_max_tasks(processes):
     pids = [pid for pid, _ in results]
     assert max(pids.count(pid) for pid in set(pids)) <= 3
     assert len(set(pids)) >= 4
+
+
+@pytest.mark.parametrize('backend', ['processes', 'threads', 'sequential'])
+def test_return_exceptions(backend):
+    executor = Pmap.Executor(n_jobs=2, backend=backend, batch_size=3)
+    try:
+        results = executor.map(range(10), fail_on, 4, return_exceptions=True)
+    finally:
+        executor.get_backend().shutdown()
+
+    assert [r for i, r in enumerate(results) if i != 4] == [0, 1, 2, 3, 5, 6, 7, 8, 9]
+    exc = results[4]
+    assert isinstance(exc, ValueError)
+    assert str(exc) == '4 is bad'
+    assert any('task 4 of 10' in note for note in exc.__notes__)
+    if backend == 'processes':
+        assert isinstance(exc.__cause__, Pmap.RemoteTraceback)
+        assert 'in fail_on' in exc.__cause__.text
+
+
+def test_return_exceptions_async(processes):
+    async def main():
+        return await processes.map_async(range(6), fail_on, 2, return_exceptions=True)
+
+    results = asyncio.run(main())
+
+    assert isinstance(results[2], ValueError)
+    assert results[:2] + results[3:] == [0, 1, 3, 4, 5]

@@ -92,34 +92,40 @@ class Executor(Pmap.Executor):
                                                timeout=timeout,
                                                retries=retries))
 
-    def __call__(self, calls, *, cancellable=None, progress=None):
+    def __call__(self, calls, *, cancellable=None, progress=None,
+                 return_exceptions=False):
         """Runs @calls, an iterable of Pmap.delayed(func)(*args, **kwargs),
         and returns their results in order.
 
         The first call that raises stops the map, and its exception is
-        raised here, with a note naming the call's index. @progress, if
-        given, is called as progress(n_done_calls, n_calls) on this thread
-        as the map advances.
+        raised here, with a note naming the call's index. With
+        @return_exceptions, as asyncio.gather()'s, every call runs, and an
+        exception that one raises is returned in the place of its result,
+        with the same note. @progress, if given, is called as
+        progress(n_done_calls, n_calls) on this thread as the map advances.
         """
         return _pmap_engine.run_calls(self, [as_call(c) for c in calls],
-                                      cancellable, progress)
+                                      cancellable, progress, return_exceptions)
 
-    def map(self, items, func, *args, cancellable=None, progress=None):
+    def map(self, items, func, *args, cancellable=None, progress=None,
+            return_exceptions=False):
         """Returns [func(item, *args) for item in items], computed in
         parallel: self(Pmap.delayed(func)(item, *args) for item in items).
         """
         return _pmap_engine.run_calls(self, _map_calls(func, items, args),
-                                      cancellable, progress)
+                                      cancellable, progress, return_exceptions)
 
-    def starmap(self, items, func, *, cancellable=None, progress=None):
+    def starmap(self, items, func, *, cancellable=None, progress=None,
+                return_exceptions=False):
         """Returns [func(*item) for item in items], computed in parallel."""
         if not callable(func):
             raise TypeError(f'starmap() needs a callable, not {type(func).__name__}')
         calls = [(func, tuple(item), _NO_KWARGS) for item in items]
-        return _pmap_engine.run_calls(self, calls, cancellable, progress)
+        return _pmap_engine.run_calls(self, calls, cancellable, progress,
+                                      return_exceptions)
 
     def map_async(self, items, func, *args, cancellable=None, callback=None,
-                  user_data=None, progress=None):
+                  user_data=None, progress=None, return_exceptions=False):
         """Starts map() without waiting for it.
 
         With a @callback, GIO's way: callback(executor, result, user_data)
@@ -131,11 +137,12 @@ class Executor(Pmap.Executor):
         calls = _map_calls(func, items, args)
         if callback is None:
             return _pmap_engine.run_calls_awaiting(self, calls, cancellable,
-                                                   progress)
+                                                   progress, return_exceptions)
         task = Gio.Task.new(self, cancellable, callback, user_data)
         # The outcome is the map's, even if @cancellable is cancelled late.
         task.set_check_cancellable(False)
-        _pmap_engine.start_calls(self, calls, cancellable, progress, task)
+        _pmap_engine.start_calls(self, calls, cancellable, progress, task,
+                                 return_exceptions)
         return None
 
     def map_finish(self, result):

@@ -113,10 +113,15 @@ class Failure:
         self.exception = exception
         self.remote_traceback = remote_traceback
 
-    def reraise(self, n_calls):
-        """Raises the exception itself, with a note naming the task."""
+    def noted(self, n_calls):
+        """The exception, with a note naming the task and, for a call that
+        ran in another process, that process' traceback as its cause."""
         exc = self.exception
         exc.add_note(f'pmap-glib: raised by task {self.index} of {n_calls}')
         if self.remote_traceback is not None:
             attach_remote_traceback(exc, self.remote_traceback)
-        raise exc
+        return exc
+
+    def reraise(self, n_calls):
+        """Raises the exception itself, noted."""
+        raise self.noted(n_calls)

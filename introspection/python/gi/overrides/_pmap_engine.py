@@ -86,13 +86,16 @@ def _chunk_size(executor, calls):
                           executor.get_batch_size())
 
 
-def run_calls(executor, calls, cancellable=None, progress=None):
+def run_calls(executor, calls, cancellable=None, progress=None,
+              return_exceptions=False):
     """Runs @calls, a list of (func, args, kwargs), on @executor and waits.
 
     Returns the list of their results, in the order of @calls. Raises the
     exception of the first call that raised, itself, with a note naming its
-    index (see Failure), and no later chunk starts; raises a GLib.Error for
-    an error of pmap-glib's: settings, cancellation through @cancellable.
+    index (see Failure), and no later chunk starts; with
+    @return_exceptions, returns such an exception in the place of its
+    call's result instead, and runs every call. Raises a GLib.Error for an
+    error of pmap-glib's: settings, cancellation through @cancellable.
     @progress, if not None, is called as progress(n_done_calls, n_calls) on
     the calling thread as chunks complete.
 
@@ -103,9 +106,9 @@ def run_calls(executor, calls, cancellable=None, progress=None):
     if _runs_in_worker_processes(executor):
         # The one place where maps leave this process.
         return _pmap_remote.run_calls(executor, calls, chunk_size,
-                                      cancellable, progress)
+                                      cancellable, progress, return_exceptions)
     return _InProcessMap(executor, calls, chunk_size, cancellable,
-                         progress).run()
+                         progress, return_exceptions).run()
 
 
 def engine_for(executor):
@@ -124,8 +127,10 @@ class _InProcessMap:
     """One map of Python calls, run a chunk at a time by the tasks of a C
     map on the engine."""
 
-    def __init__(self, executor, calls, chunk_size, cancellable, progress):
+    def __init__(self, executor, calls, chunk_size, cancellable, progress,
+                 return_exceptions=False):
         self.executor = executor
+        self.return_exceptions = return_exceptions
         self.calls = calls
         self.chunk_size = chunk_size
         self.results = [None] * len(calls)
@@ -195,6 +200,11 @@ class _InProcessMap:
                 func, args, kwargs = calls[i]
                 try:
                     results[i] = func(*args, **kwargs) if kwargs else func(*args)
+                except Exception as exc:
+                    if self.return_exceptions:
+                        results[i] = Failure(i, exc).noted(len(calls))
+                        continue
+                    failure = Failure(i, exc)
                 except BaseException as exc:
                     failure = Failure(i, exc)
                 else:
@@ -235,7 +245,8 @@ def _raising(exc):
     return finish
 
 
-def start_calls(executor, calls, cancellable, progress, task):
+def start_calls(executor, calls, cancellable, progress, task,
+                return_exceptions=False):
     """Runs @calls as run_calls() does, without waiting: completes @task,
     on the main context that is the thread's default now, with what
     run_calls() would return or raise."""
@@ -247,7 +258,7 @@ def start_calls(executor, calls, cancellable, progress, task):
 
     if not _runs_in_worker_processes(executor):
         _InProcessMap(executor, calls, _chunk_size(executor, calls),
-                      cancellable, progress).start(task)
+                      cancellable, progress, return_exceptions).start(task)
         return
 
     # Worker processes: wait for run_calls() on a thread of our own, and
@@ -258,7 +269,8 @@ def start_calls(executor, calls, cancellable, progress, task):
 
     def run():
         try:
-            results = run_calls(executor, calls, cancellable, progress)
+            results = run_calls(executor, calls, cancellable, progress,
+                                return_exceptions)
         except BaseException as exc:
             complete(task, _raising(exc))
         else:
@@ -279,7 +291,8 @@ def _on_context(context, func):
     return post
 
 
-async def run_calls_awaiting(executor, calls, cancellable, progress):
+async def run_calls_awaiting(executor, calls, cancellable, progress,
+                             return_exceptions=False):
     """run_calls() for asyncio: the map runs on a thread of the loop's
     default executor. Cancelling the awaiting task cancels the map, waits
     for it to stop, and raises asyncio.CancelledError."""
@@ -296,7 +309,7 @@ async def run_calls_awaiting(executor, calls, cancellable, progress):
         progress = functools.partial(loop.call_soon_threadsafe, progress)
 
     future = loop.run_in_executor(None, run_calls, executor, calls,
-                                  own_cancellable, progress)
+                                  own_cancellable, progress, return_exceptions)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

@@ -114,17 +114,45 @@ class _Unpicklable:
         self.text = text
 
 
-def _exception_error(exc, position):
-    """The GLib.Error that carries @exc, raised by the call at @position of
-    its chunk, to the parent."""
+def _pickled_exception(exc):
+    """@exc and its traceback, pickled for the parent: as itself if it
+    pickles and unpickles, else as an _Unpicklable."""
     text = ''.join(traceback.format_exception(exc))
-    summary = f'{type(exc).__name__}: {exc}'
     try:
         pickled = pickle.dumps((exc, text), _PROTOCOL)
         pickle.loads(pickled)
     except Exception:
         pickled = pickle.dumps((_Unpicklable(type(exc).__qualname__, str(exc)), text),
                                _PROTOCOL)
+    return pickled, text
+
+
+class _Raised:
+    """What a worker returns in the place of a call that raised, when the
+    map returns exceptions: the pickled exception and its traceback."""
+
+    def __init__(self, pickled):
+        self.pickled = pickled
+
+
+def _unpickled_exception(pickled, fallback_text):
+    """The exception and traceback text that _pickled_exception() made, or
+    None and @fallback_text if they cannot be unpickled here."""
+    try:
+        exc, remote_text = pickle.loads(pickled)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+            TypeError, ValueError):
+        return None, fallback_text
+    if isinstance(exc, _Unpicklable):
+        exc = Exception(f'{exc.type_name}: {exc.text}')
+    return (exc if isinstance(exc, BaseException) else None), remote_text
+
+
+def _exception_error(exc, position):
+    """The GLib.Error that carries @exc, raised by the call at @position of
+    its chunk, to the parent."""
+    pickled, text = _pickled_exception(exc)
+    summary = f'{type(exc).__name__}: {exc}'
     encoded = base64.b64encode(pickled).decode('ascii')
     return GLib.Error(f'{summary}\n{text.rstrip()}{_PICKLED_MARK}{encoded}',
                       EXCEPTION_DOMAIN, position)
@@ -133,16 +161,21 @@ def _exception_error(exc, position):
 class _PythonSerializer(Pmap.Serializer):
     """Runs a chunk of pickled calls: the base of both serializers.
 
-    A chunk is the pickled list of its (function, args, kwargs) calls:
-    pickle's memo writes a function that the calls share once. The
-    function data that the map names is empty.
+    A chunk is the pickle of (return_exceptions, calls), its calls a list
+    of (function, args, kwargs): pickle's memo writes a function that the
+    calls share once. The function data that the map names is empty.
     """
 
     def do_call(self, function, chunk):
+        return_exceptions, calls = pickle.loads(_bytes_of(chunk))
         results = []
-        for position, (func, args, kwargs) in enumerate(pickle.loads(_bytes_of(chunk))):
+        for position, (func, args, kwargs) in enumerate(calls):
             try:
                 results.append(func(*args, **kwargs))
+            except Exception as exc:
+                if not return_exceptions:
+                    raise _exception_error(exc, position) from None
+                results.append(_Raised(_pickled_exception(exc)[0]))
             except BaseException as exc:
                 raise _exception_error(exc, position) from None
         try:
@@ -236,14 +269,14 @@ class Chunks:
     """A map's calls, pickled in chunks: chunk k holds the calls
     chunk_range(k, chunk_size, n_calls)."""
 
-    def __init__(self, calls, chunk_size, dumps):
+    def __init__(self, calls, chunk_size, dumps, return_exceptions=False):
         self.chunk_size = chunk_size
         self.n_calls = len(calls)
         self.variants = []
         for start in range(0, self.n_calls, chunk_size):
             end = min(start + chunk_size, self.n_calls)
             try:
-                data = dumps(calls[start:end])
+                data = dumps((return_exceptions, calls[start:end]))
             except Exception as exc:
                 calls_text = (f'Task {start}' if end - start == 1
                               else f'Tasks {start}–{end - 1}')
@@ -262,11 +295,19 @@ def wrapped_chunks(serializer_name):
     return Pmap.Wrapped.new_serialized(serializer, _variant_of(b''))
 
 
-def chunk_results(results):
-    """The calls' results, from the chunks' results."""
+def chunk_results(results, chunks):
+    """The calls' results, from the chunks' results; an exception that a
+    call returned in its place (return_exceptions) becomes the exception,
+    noted as a raised one would be."""
     values = []
     for result in results:
         values.extend(pickle.loads(_bytes_of(result)))
+    for index, value in enumerate(values):
+        if isinstance(value, _Raised):
+            exc, remote_text = _unpickled_exception(value.pickled, '')
+            if exc is None:
+                exc = Exception('an exception that could not be unpickled here')
+            values[index] = Failure(index, exc, remote_text).noted(chunks.n_calls)
     return values
 
 
@@ -300,13 +341,11 @@ def translate_error(error, chunks):
         index = start + error.code
         text, _, encoded = rest.partition(_PICKLED_MARK)
         try:
-            exc, remote_text = pickle.loads(base64.b64decode(encoded, validate=True))
-        except (binascii.Error, pickle.UnpicklingError, EOFError, AttributeError,
-                ImportError, TypeError, ValueError):
-            exc, remote_text = None, text
-        if isinstance(exc, _Unpicklable):
-            exc = Exception(f'{exc.type_name}: {exc.text}')
-        if not isinstance(exc, BaseException):
+            pickled = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            pickled = b''
+        exc, remote_text = _unpickled_exception(pickled, text)
+        if exc is None:
             return _pmap_error(Pmap.Error.FAILED, f'Task {index} failed: {text}')
         return Failure(index, exc, remote_text)
 
@@ -314,7 +353,8 @@ def translate_error(error, chunks):
     return GLib.Error(f'{calls} failed: {rest}', error.domain, error.code)
 
 
-def run_calls(executor, calls, chunk_size, cancellable=None, progress=None):
+def run_calls(executor, calls, chunk_size, cancellable=None, progress=None,
+              return_exceptions=False):
     """Runs @calls, a list of (function, args, kwargs), in worker processes,
     @chunk_size calls a chunk, and returns their results in order; the
     contract of _pmap_engine.run_calls()."""
@@ -323,7 +363,7 @@ def run_calls(executor, calls, chunk_size, cancellable=None, progress=None):
     if not calls:
         return []
     name = python_serializer_name(executor)
-    chunks = Chunks(calls, chunk_size, SERIALIZERS[name].dumps)
+    chunks = Chunks(calls, chunk_size, SERIALIZERS[name].dumps, return_exceptions)
     wrapped = wrapped_chunks(name)
     # sys.path may have changed since the last map.
     Pmap.set_worker_command(worker_command())
@@ -341,7 +381,7 @@ def run_calls(executor, calls, chunk_size, cancellable=None, progress=None):
     except GLib.Error as error:
         outcome = translate_error(error, chunks)
     else:
-        return chunk_results(results)
+        return chunk_results(results, chunks)
     finally:
         engine.disconnect(handler)
     # Outside the except clause: the C error is not the exception's context.
