@@ -270,6 +270,7 @@ class Chunks:
     chunk_range(k, chunk_size, n_calls)."""
 
     def __init__(self, calls, chunk_size, dumps, return_exceptions=False):
+        self.return_exceptions = return_exceptions
         self.chunk_size = chunk_size
         self.n_calls = len(calls)
         self.variants = []
@@ -302,6 +303,8 @@ def chunk_results(results, chunks):
     values = []
     for result in results:
         values.extend(pickle.loads(_bytes_of(result)))
+    if not chunks.return_exceptions:
+        return values
     for index, value in enumerate(values):
         if isinstance(value, _Raised):
             exc, remote_text = _unpickled_exception(value.pickled, '')
