@@ -214,7 +214,16 @@ test_resources_assert_released (TestResources *resources)
     g_test_message ("child process left: %d", g_array_index (children, int, i));
   g_assert_cmpuint (children->len, ==, 0);
 
-  fds = test_describe_fds ();
+  /* GLib closes the pidfd of a child watch on its worker thread, just
+   * after it reaped the child: give it a moment. */
+  for (int i = 0; i < 200; i++)
+    {
+      g_free (fds);
+      fds = test_describe_fds ();
+      if (g_str_equal (fds, resources->fds))
+        break;
+      g_usleep (10 * 1000);
+    }
   g_assert_cmpstr (fds, ==, resources->fds);
 }
 
