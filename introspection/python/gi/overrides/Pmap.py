@@ -26,7 +26,7 @@ from ..overrides import override
 from . import _pmap_engine
 from ._pmap_calls import RemoteTraceback, as_call, delayed
 from ._pmap_config import executor_properties, parallel_config
-from ._pmap_remote import wrap_non_picklable_objects
+from ._pmap_remote import pmap_error, wrap_non_picklable_objects
 
 Pmap = modules['Pmap']._introspection_module
 
@@ -55,9 +55,8 @@ def _carry_exceptions(func, user_data=()):
             raise
         except BaseException as exc:
             text = ''.join(traceback.format_exception(exc)).rstrip()
-            raise GLib.Error(f'{type(exc).__name__}: {exc}\n{text}',
-                             GLib.quark_to_string(Pmap.error_quark()),
-                             Pmap.Error.FAILED) from exc
+            raise pmap_error(Pmap.Error.FAILED,
+                             f'{type(exc).__name__}: {exc}\n{text}') from exc
     return call
 
 

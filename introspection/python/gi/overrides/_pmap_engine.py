@@ -25,6 +25,7 @@ from gi.repository import Gio, GLib
 
 from ..importer import modules
 from . import _pmap_remote
+from ._pmap_remote import pmap_error
 from ._pmap_calls import Failure, chunk_range, chunk_size_for, n_chunks
 
 Pmap = modules['Pmap']._introspection_module
@@ -38,10 +39,6 @@ _CHUNK_DONE = GLib.Variant('b', True)
 # How many chunks the current thread is running, one inside the other: a
 # map started in a task runs in that task, as the C executor does.
 _running = threading.local()
-
-
-def _pmap_error(code, message):
-    return GLib.Error(message, GLib.quark_to_string(Pmap.error_quark()), code)
 
 
 def _check_settings(executor, cancellable):
@@ -194,7 +191,7 @@ class _InProcessMap:
         try:
             for i in indices:
                 if self.failure is not None:
-                    raise _pmap_error(Pmap.Error.FAILED, 'Another task failed')
+                    raise pmap_error(Pmap.Error.FAILED, 'Another task failed')
                 if cancellable is not None and cancellable.is_cancelled():
                     cancellable.set_error_if_cancelled()
                 func, args, kwargs = calls[i]
@@ -223,7 +220,7 @@ class _InProcessMap:
             if self.failure is None:
                 self.failure = failure
         exc = failure.exception
-        return _pmap_error(Pmap.Error.FAILED,
+        return pmap_error(Pmap.Error.FAILED,
                            f'{type(exc).__name__} in call {failure.index}')
 
     def _chunks_done(self, engine, n_done, n_tasks):

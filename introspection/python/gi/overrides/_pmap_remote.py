@@ -51,6 +51,11 @@ EXCEPTION_DOMAIN = 'pmap-python-exception'
 _PICKLED_MARK = '\npmap-python-pickled-exception: '
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def pmap_error(code, message):
+    """A GLib.Error of the Pmap.Error domain, which the overrides raise."""
+    return GLib.Error(message, GLib.quark_to_string(Pmap.error_quark()), code)
 _BYTES = GLib.VariantType.new('ay')
 
 
@@ -183,7 +188,7 @@ class _PythonSerializer(Pmap.Serializer):
             # class: find the subclass by name.
             return _variant_of(SERIALIZERS[self.get_name()].dumps(results))
         except Exception as exc:
-            raise _pmap_error(Pmap.Error.NOT_SERIALIZABLE,
+            raise pmap_error(Pmap.Error.NOT_SERIALIZABLE,
                               f'The results of a chunk could not be pickled: '
                               f'{type(exc).__name__}: {exc}') from None
 
@@ -224,7 +229,7 @@ def python_serializer_name(executor):
     name = serializer.get_name() if serializer is not None else 'general'
     name = _PYTHON_NAMES.get(name, name)
     if name not in SERIALIZERS:
-        raise _pmap_error(Pmap.Error.UNKNOWN_SERIALIZER,
+        raise pmap_error(Pmap.Error.UNKNOWN_SERIALIZER,
                           f'The serializer “{name}” cannot carry Python functions '
                           f'to worker processes; use {" or ".join(sorted(SERIALIZERS))}')
     return name
@@ -242,12 +247,8 @@ def worker_command():
     return [sys.executable, '-c', _WORKER_CODE.format(path=sys.path)]
 
 
-def _pmap_error(code, message):
-    return GLib.Error(message, GLib.quark_to_string(Pmap.error_quark()), code)
-
-
 def _not_serializable(message):
-    return _pmap_error(Pmap.Error.NOT_SERIALIZABLE, message)
+    return pmap_error(Pmap.Error.NOT_SERIALIZABLE, message)
 
 
 def _pickling_error(exc, what):
@@ -349,7 +350,7 @@ def translate_error(error, chunks):
             pickled = b''
         exc, remote_text = _unpickled_exception(pickled, text)
         if exc is None:
-            return _pmap_error(Pmap.Error.FAILED, f'Task {index} failed: {text}')
+            return pmap_error(Pmap.Error.FAILED, f'Task {index} failed: {text}')
         return Failure(index, exc, remote_text)
 
     calls = f'Task {start}' if end - start == 1 else f'One of tasks {start}–{end - 1}'
