@@ -37,7 +37,9 @@ def spin(n):
     return s
 
 
-def measure(run, check):
+def measure(run, check, who='joblib'):
+    """The times of REPS runs of @run, after one unmeasured run, each result
+    checked with @check; @who names the side in the error."""
     run()  # unmeasured, as on pmap-glib's side: the allocators settle
     times = []
     for _ in range(REPS):
@@ -45,34 +47,42 @@ def measure(run, check):
         results = run()
         times.append(time.perf_counter() - start)
         if not check(results):
-            raise SystemExit(f'joblib returned a wrong result: {results[:3]}…')
+            raise SystemExit(f'{who} returned a wrong result: {results[:3]}…')
     return times
 
 
-def cold():
-    # A fresh pool each time: loky reuses its workers, so kill them first.
+def restart_loky():
+    """A fresh pool for the next call: loky reuses its workers, so kill
+    them first."""
     get_reusable_executor(max_workers=N_JOBS, kill_workers=True).shutdown(wait=True)
-    return Parallel()(delayed(double)(1) for _ in range(2))
 
 
-def workloads(backend):
-    """(key, run, check) of each workload that @backend runs."""
+def workloads(make_call=delayed):
+    """(key, calls, check, cold) of each workload: calls() makes the
+    workload's calls with @make_call, joblib's delayed() or pmap-glib's
+    Pmap.delayed() (bench-python.py), (function, args, kwargs) triples that
+    either side runs; a cold workload starts from no worker, which the side
+    that runs it must see to."""
     big_list = list(range(1_000_000))
     big_bytes = os.urandom(8 << 20)
     spin_result = spin(N_SPIN)
-    # loky keeps its workers from one call to the next, unless told not to;
-    # multiprocessing starts a pool for every call, so each of its runs is
-    # a cold start already, and threading has no start to speak of.
-    if backend == 'loky':
-        yield 'cold', cold, lambda r: r == [2, 2]
-    yield ('tiny-10000', lambda: Parallel()(delayed(double)(i) for i in range(N_TINY)),
-           lambda r: r == [2 * i for i in range(N_TINY)])
-    yield ('large', lambda: Parallel()(delayed(double)(21, big_list) for _ in range(1)),
-           lambda r: r == [42])
-    yield ('bytes', lambda: Parallel()(delayed(double)(21, big_bytes) for _ in range(2)),
-           lambda r: r == [42, 42])
-    yield ('cpu-python', lambda: Parallel()(delayed(spin)(N_SPIN) for _ in range(8)),
-           lambda r: r == [spin_result] * 8)
+    yield ('cold', lambda: (make_call(double)(1) for _ in range(2)),
+           lambda r: r == [2, 2], True)
+    yield ('tiny-10000', lambda: (make_call(double)(i) for i in range(N_TINY)),
+           lambda r: r == [2 * i for i in range(N_TINY)], False)
+    yield ('large', lambda: (make_call(double)(21, big_list) for _ in range(1)),
+           lambda r: r == [42], False)
+    yield ('bytes', lambda: (make_call(double)(21, big_bytes) for _ in range(2)),
+           lambda r: r == [42, 42], False)
+    yield ('cpu-python', lambda: (make_call(spin)(N_SPIN) for _ in range(8)),
+           lambda r: r == [spin_result] * 8, False)
+
+
+def joblib_run(calls, cold):
+    """What one run of a workload is on joblib's side."""
+    if cold:
+        return lambda: (restart_loky(), Parallel()(calls()))[1]
+    return lambda: Parallel()(calls())
 
 
 def main():
@@ -84,8 +94,13 @@ def main():
 
     measurements = []
     with parallel_backend(args.backend, n_jobs=N_JOBS):
-        for key, run, check in workloads(args.backend):
-            times = measure(run, check)
+        for key, calls, check, cold in workloads():
+            # multiprocessing starts a pool for every call, so each of its
+            # runs is a cold start already, and threading has no start to
+            # speak of: only loky's cold start is measured.
+            if cold and args.backend != 'loky':
+                continue
+            times = measure(joblib_run(calls, cold), check)
             print(key, statistics.median(times), flush=True)
             measurements.append({'workload': key, 'implementation': f'joblib {args.backend}',
                                  'median_s': statistics.median(times), 'runs': len(times),

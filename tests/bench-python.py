@@ -13,131 +13,86 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
+import importlib.util
 import json
 import os
 import statistics
 import subprocess
 import sys
-import time
 
 import gi
 gi.require_version('Pmap', '1.0')
 from gi.repository import Pmap  # noqa: E402
 
-from joblib import Parallel, delayed, parallel_backend  # noqa: E402
-from joblib.externals.loky import get_reusable_executor  # noqa: E402
+from joblib import parallel_backend  # noqa: E402
 
 
-REPS = int(os.environ.get('REPS', '9'))
-N_JOBS = 2
-N_TINY = 10_000
-N_SPIN = 2_000_000
+def _load_peer():
+    """bench-processes-joblib.py: its workloads, which both sides run, and
+    its way of measuring them."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'bench-processes-joblib.py')
+    spec = importlib.util.spec_from_file_location('bench_processes_joblib', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def double(i, *args):
-    return 2 * i
-
-
-def spin(n):
-    s = 0
-    for k in range(n):
-        s += k * k
-    return s
-
-
-def measure(runs, checks):
-    """The times of REPS runs of each workload of @runs, a dict from a
-    workload to its run, after one unmeasured run, checking every result
-    with the workload's check in @checks."""
-    times = {}
-    for key, run in runs.items():
-        times[key] = []
-        for turn in range(REPS + 1):
-            start = time.perf_counter()
-            results = run()
-            elapsed = time.perf_counter() - start
-            if not checks[key](results):
-                raise SystemExit(f'{key} returned wrong results: {results[:3]}…')
-            if turn > 0:
-                times[key].append(elapsed)
-    return times
-
-
-def pmap_workloads(big_list, big_bytes):
-    executor = Pmap.Executor(n_jobs=N_JOBS, backend='processes')
-    backend = executor.get_backend()
-
-    def cold():
-        # A fresh pool each time, as loky's side kills its workers.
-        backend.shutdown()
-        return executor(Pmap.delayed(double)(1) for _ in range(2))
-
-    return {
-        'cold': cold,
-        'tiny': lambda: executor(Pmap.delayed(double)(i) for i in range(N_TINY)),
-        'large': lambda: executor(Pmap.delayed(double)(21, big_list) for _ in range(1)),
-        'bytes': lambda: executor(Pmap.delayed(double)(21, big_bytes) for _ in range(2)),
-        'cpu': lambda: executor(Pmap.delayed(spin)(N_SPIN) for _ in range(8)),
-    }
-
-
-def loky_workloads(big_list, big_bytes):
-    def cold():
-        get_reusable_executor(max_workers=N_JOBS, kill_workers=True).shutdown(wait=True)
-        return Parallel()(delayed(double)(1) for _ in range(2))
-
-    return {
-        'cold': cold,
-        'tiny': lambda: Parallel()(delayed(double)(i) for i in range(N_TINY)),
-        'large': lambda: Parallel()(delayed(double)(21, big_list) for _ in range(1)),
-        'bytes': lambda: Parallel()(delayed(double)(21, big_bytes) for _ in range(2)),
-        'cpu': lambda: Parallel()(delayed(spin)(N_SPIN) for _ in range(8)),
-    }
-
-
-spin_result = spin(N_SPIN)
+peer = _load_peer()
+REPS = peer.REPS
+N_JOBS = peer.N_JOBS
 
 # (key, label, the largest pmap/loky ratio that meets the target, if any)
 WORKLOADS = [
     ('cold', 'cold start of 2 workers + 2 tiny tasks', 0.5),
-    ('tiny', f'{N_TINY:,} tiny tasks', 0.5),
+    ('tiny-10000', f'{peer.N_TINY:,} tiny tasks', 0.5),
     ('large', '1 task with a 1,000,000-element list', 0.5),
     ('bytes', '2 tasks with an 8 MiB bytes argument', None),
-    ('cpu', '8 CPU-bound tasks on 2 jobs', 1.1),
+    ('cpu-python', '8 CPU-bound tasks on 2 jobs', 1.1),
 ]
 
 
-CHECKS = {
-    'cold': lambda r: r == [2, 2],
-    'tiny': lambda r: r == [2 * i for i in range(N_TINY)],
-    'large': lambda r: r == [42],
-    'bytes': lambda r: r == [42, 42],
-    'cpu': lambda r: r == [spin_result] * 8,
-}
+def pmap_run(executor, calls, cold):
+    """What one run of a workload is on pmap-glib's side: the same calls,
+    made with Pmap.delayed, through the executor, from a fresh pool for a cold start, as loky's
+    side kills its workers."""
+    if cold:
+        return lambda: (executor.get_backend().shutdown(), executor(calls()))[1]
+    return lambda: executor(calls())
+
+
+def sequential_run(calls):
+    """The same calls in a loop, in this process."""
+    return lambda: [func(*args, **kwargs) for func, args, kwargs in calls()]
 
 
 def measure_side(side):
     """Measures one side, in a process of its own: the other side's idle
-    workers and threads would weigh on it."""
-    big_list = list(range(1_000_000))
-    big_bytes = os.urandom(8 << 20)
+    workers and threads would weigh on it. The sequential side runs the
+    CPU-bound workload only."""
+    times = {}
     if side == 'pmap':
-        return measure(pmap_workloads(big_list, big_bytes), CHECKS)
-    if side == 'loky':
+        executor = Pmap.Executor(n_jobs=N_JOBS, backend='processes')
+        for key, calls, check, cold in peer.workloads(Pmap.delayed):
+            times[key] = peer.measure(pmap_run(executor, calls, cold), check, 'pmap-glib')
+    elif side == 'loky':
         with parallel_backend('loky', n_jobs=N_JOBS):
-            return measure(loky_workloads(big_list, big_bytes), CHECKS)
-    return measure({'cpu': lambda: [spin(N_SPIN) for _ in range(8)]}, CHECKS)
+            for key, calls, check, cold in peer.workloads():
+                times[key] = peer.measure(peer.joblib_run(calls, cold), check)
+    else:
+        for key, calls, check, cold in peer.workloads():
+            if key == 'cpu-python':
+                times[key] = peer.measure(sequential_run(calls), check, 'the loop')
+    return times
 
 
-# What bench-report.py calls each side and workload.
+# What bench-report.py calls each side.
 REPORT_NAMES = {'pmap': 'pmap Python processes', 'loky': 'joblib loky',
                 'sequential': 'sequential loop'}
-REPORT_WORKLOADS = {'cold': 'cold', 'tiny': f'tiny-{N_TINY}', 'large': 'large',
-                    'bytes': 'bytes', 'cpu': 'cpu-python'}
 
 
 def write_json(path, times):
-    measurements = [{'workload': REPORT_WORKLOADS[key], 'implementation': REPORT_NAMES[side],
+    measurements = [{'workload': key, 'implementation': REPORT_NAMES[side],
                      'median_s': statistics.median(values), 'runs': len(values),
                      'seconds': values}
                     for side, collected in times.items()
@@ -158,7 +113,7 @@ def main(json_path=None):
                 collected.setdefault(key, []).extend(values)
     pmap, loky = ({key: statistics.median(values) for key, values in times[side].items()}
                   for side in ('pmap', 'loky'))
-    sequential = statistics.median(times['sequential']['cpu'])
+    sequential = statistics.median(times['sequential']['cpu-python'])
 
     print(f'Medians of {2 * REPS} runs, each side in its own processes, in '
           f'turns; Python functions, {N_JOBS} jobs\n')
@@ -168,9 +123,9 @@ def main(json_path=None):
         met = 'met' if target is not None and ratio <= target else 'MISSED'
         print(f'{label:42s} {pmap[key] * 1e3:9.2f} ms {loky[key] * 1e3:9.2f} ms {ratio:8.3f}   '
               + (f'<= {target} × loky: {met}' if target is not None else 'no target'))
-    ratio = pmap['cpu'] / sequential
+    ratio = pmap['cpu-python'] / sequential
     met = 'met' if ratio <= 0.55 else 'MISSED'
-    print(f'{"8 CPU-bound tasks, against a loop":42s} {pmap["cpu"] * 1e3:9.2f} ms '
+    print(f'{"8 CPU-bound tasks, against a loop":42s} {pmap["cpu-python"] * 1e3:9.2f} ms '
           f'{sequential * 1e3:9.2f} ms {ratio:8.3f}   <= 0.55 × sequential: {met}')
     if json_path is not None:
         write_json(json_path, times)
