@@ -26,7 +26,7 @@ void        pmap_worker_pool_release (PmapWorker    *worker,
 char       *pmap_worker_discard      (PmapWorker    *worker,
                                       gboolean       kill);
 /* Lets a healthy worker leave instead of going back to the pool: it is
- * asked to quit, and not waited for. */
+ * asked to quit, and not waited for until pmap_worker_pool_drain(). */
 void        pmap_worker_retire       (PmapWorker    *worker);
 PmapChannel *pmap_worker_get_channel (PmapWorker    *worker);
 /* How many tasks the worker answered, counted by its runners, and its
@@ -42,7 +42,8 @@ guint       pmap_worker_get_running_task (PmapWorker *worker,
                                           guint       n_tasks);
 int         pmap_worker_get_pid      (PmapWorker    *worker);
 
-/* For tests and shutdown: stops every idle worker. */
+/* For tests and shutdown: stops every idle worker, and waits for them and
+ * for those that were asked to leave before. */
 void        pmap_worker_pool_drain   (void);
 
 G_END_DECLS

@@ -46,6 +46,9 @@ struct _PmapWorker
 static GMutex pool_mutex;
 static GCond pool_cond;
 static GQueue idle_workers = G_QUEUE_INIT;
+/* Workers asked to leave, until they have: pmap_worker_pool_drain() waits
+ * for them, so that no process outlives a shutdown. */
+static GQueue leaving_processes = G_QUEUE_INIT;
 static GThread *reaper;
 
 PmapChannel *
@@ -388,7 +391,26 @@ pmap_worker_pool_acquire (GError **error)
     }
 }
 
-/* Asks an idle worker to leave, without waiting for it: one that stopped
+/* Forgets the leaving workers that have exited. Under the lock. */
+static void
+forget_departed (void)
+{
+  GList *l = leaving_processes.head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+
+      if (g_subprocess_get_identifier (l->data) == NULL)
+        {
+          g_object_unref (l->data);
+          g_queue_delete_link (&leaving_processes, l);
+        }
+      l = next;
+    }
+}
+
+/* Asks a healthy worker to leave, without waiting for it: one that stopped
  * reading gets a second, then its channel closes under it. */
 static void
 quit_worker (PmapWorker *worker)
@@ -398,7 +420,12 @@ quit_worker (PmapWorker *worker)
   pmap_channel_set_abort (worker->channel, deadline_passed, &deadline);
   if (pmap_channel_send (worker->channel, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL))
     pmap_channel_flush (worker->channel, NULL);
-  /* The subprocess reaps the worker when it exits. */
+
+  g_mutex_lock (&pool_mutex);
+  forget_departed ();
+  g_queue_push_tail (&leaving_processes, g_object_ref (worker->process));
+  g_mutex_unlock (&pool_mutex);
+
   worker_free (worker);
 }
 
@@ -470,7 +497,9 @@ void
 pmap_worker_pool_drain (void)
 {
   GQueue workers = G_QUEUE_INIT;
+  GQueue leaving = G_QUEUE_INIT;
   PmapWorker *worker;
+  GSubprocess *process;
 
   g_mutex_lock (&pool_mutex);
   workers = idle_workers;
@@ -478,12 +507,21 @@ pmap_worker_pool_drain (void)
   g_mutex_unlock (&pool_mutex);
 
   while ((worker = g_queue_pop_head (&workers)) != NULL)
-    {
-      gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+    quit_worker (worker);
 
-      pmap_channel_set_abort (worker->channel, deadline_passed, &deadline);
-      if (pmap_channel_send (worker->channel, PMAP_MESSAGE_QUIT, g_variant_new ("()"), NULL))
-        pmap_channel_flush (worker->channel, NULL);
-      g_free (pmap_worker_discard (worker, FALSE));
+  g_mutex_lock (&pool_mutex);
+  leaving = leaving_processes;
+  g_queue_init (&leaving_processes);
+  g_mutex_unlock (&pool_mutex);
+
+  while ((process = g_queue_pop_head (&leaving)) != NULL)
+    {
+      if (!wait_for_exit (process, EXIT_GRACE_US))
+        {
+          g_subprocess_force_exit (process);
+          if (!wait_for_exit (process, 10 * G_USEC_PER_SEC))
+            g_warning ("A worker process did not exit after SIGKILL");
+        }
+      g_object_unref (process);
     }
 }

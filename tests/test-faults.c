@@ -346,6 +346,18 @@ most_tasks (GHashTable *counts)
   return most;
 }
 
+/* Stopping the pool waits for the workers that were retired too: none is
+ * left, not even as a zombie, once it returns. */
+static void
+assert_workers_gone (void)
+{
+  g_autoptr(GArray) children = NULL;
+
+  test_stop_idle_workers ();
+  children = test_list_children ();
+  g_assert_cmpuint (children->len, ==, 0);
+}
+
 /* A worker that ran max-tasks-per-worker tasks leaves; the map goes on
  * with new ones and loses nothing. */
 static void
@@ -363,7 +375,7 @@ test_recycle_after_tasks (void)
   counts = tasks_per_worker (results, items);
   g_assert_cmpuint (most_tasks (counts), <=, 5);
   g_assert_cmpuint (g_hash_table_size (counts), >=, 6);
-  test_stop_idle_workers ();
+  assert_workers_gone ();
 }
 
 /* A worker whose resident memory grew past max-worker-memory leaves after
@@ -387,7 +399,7 @@ test_recycle_on_memory (void)
   counts = tasks_per_worker (results, items);
   g_assert_cmpuint (most_tasks (counts), <=, 4);
   g_assert_cmpuint (g_hash_table_size (counts), >=, 3);
-  test_stop_idle_workers ();
+  assert_workers_gone ();
 }
 
 static void
