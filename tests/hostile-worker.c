@@ -13,17 +13,23 @@
  * - it answers each task with its input, as a well-behaved worker running
  *   the identity function would, until a task's input is a string
  *   "misbehave:HOW": instead of answering that task it does what HOW
- *   names, then, for most HOWs, waits for the parent to stop it.
+ *   names, then, for most HOWs, waits for the parent to stop it. Some
+ *   HOWs send memfd frames (see “Framing” in docs/protocol.md) that are
+ *   wrong in their descriptors rather than in their bytes.
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib.h>
 
 #define MAGIC 0x50414d50u
+#define MAGIC_MEMFD 0x46414d50u
 #define MAX_BODY (512u * 1024u * 1024u)
 
 enum {
@@ -237,6 +243,58 @@ send_bad_utf8 (guint32 index)
   send_frame (bytes);
 }
 
+/* Sends a memfd frame's header, which announces @size bytes, with
+ * @n_fds descriptors attached to its first byte. */
+static void
+write_memfd_header (guint32    size,
+                    const int *fds,
+                    guint      n_fds)
+{
+  guint32 header[2] = { GUINT32_TO_LE (MAGIC_MEMFD), GUINT32_TO_LE (size) };
+  union {
+    struct cmsghdr align;
+    char space[CMSG_SPACE (32 * sizeof (int))];
+  } control = { 0 };
+  struct iovec iov = { header, 1 };
+  struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+  g_assert (n_fds <= 32);
+  if (n_fds > 0)
+    {
+      struct cmsghdr *cmsg;
+
+      message.msg_control = control.space;
+      message.msg_controllen = CMSG_SPACE (n_fds * sizeof (int));
+      cmsg = CMSG_FIRSTHDR (&message);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (n_fds * sizeof (int));
+      memcpy (CMSG_DATA (cmsg), fds, n_fds * sizeof (int));
+    }
+
+  if (sendmsg (channel, &message, MSG_NOSIGNAL) != 1)
+    _exit (0);
+  write_all ((guint8 *) header + 1, sizeof header - 1);
+}
+
+/* A memfd of @size bytes, sealed against every change if @seal. */
+static int
+memfd_new (gsize    size,
+           gboolean seal)
+{
+  int fd = memfd_create ("hostile", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+  g_assert (fd >= 0);
+  g_assert (ftruncate (fd, size) == 0);
+  if (seal)
+    g_assert (fcntl (fd, F_ADD_SEALS,
+                     F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0);
+  return fd;
+}
+
+/* The size that memfd frames of the misbehaviours announce. */
+#define MEMFD_FRAME_SIZE 4096
+
 /* Does what @how says instead of answering task @index. Returns
  * whether the batch goes on; most misbehaviours never return. */
 static gboolean
@@ -312,6 +370,31 @@ misbehave (guint32     index,
 
       send_message (ERROR, g_variant_new ("(usis)", index, domain, 5, "an error of a new domain"));
       return FALSE;
+    }
+  else if (g_str_equal (how, "memfd-short"))
+    {
+      /* Sealed, but shorter than its header says. */
+      int fd = memfd_new (MEMFD_FRAME_SIZE / 2, TRUE);
+
+      write_memfd_header (MEMFD_FRAME_SIZE, &fd, 1);
+    }
+  else if (g_str_equal (how, "memfd-unsealed"))
+    {
+      /* The right size, but the worker could still change it. */
+      int fd = memfd_new (MEMFD_FRAME_SIZE, FALSE);
+
+      write_memfd_header (MEMFD_FRAME_SIZE, &fd, 1);
+    }
+  else if (g_str_equal (how, "memfd-missing"))
+    write_memfd_header (MEMFD_FRAME_SIZE, NULL, 0);
+  else if (g_str_equal (how, "fd-flood"))
+    {
+      /* More descriptors than frames would ever need. */
+      int fds[32];
+
+      for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+        fds[i] = memfd_new (MEMFD_FRAME_SIZE, TRUE);
+      write_memfd_header (MEMFD_FRAME_SIZE, fds, G_N_ELEMENTS (fds));
     }
   else if (g_str_equal (how, "drip"))
     {

@@ -35,6 +35,9 @@ typedef struct
   const char *how;
   Outcome     outcome;
   const char *detail;   /* in the error message */
+  /* Noticed as soon as read, which may be while the parent reads the
+   * answers that came before it in the batch. */
+  gboolean    read_ahead;
 } Misbehaviour;
 
 static const Misbehaviour misbehaviours[] = {
@@ -57,6 +60,13 @@ static const Misbehaviour misbehaviours[] = {
   { "unknown-kind", OUTCOME_PROTOCOL, "The message has the unknown kind 99" },
   { "hello-again", OUTCOME_PROTOCOL, "it sent a message of kind 1 in answer to a batch" },
   { "wrong-index", OUTCOME_PROTOCOL, "it answered for task 1006 while task 6 was next" },
+  { "memfd-short", OUTCOME_PROTOCOL,
+    "A memfd frame announces 4096 bytes, but its descriptor is not a sealed memfd of that size" },
+  { "memfd-unsealed", OUTCOME_PROTOCOL,
+    "A memfd frame announces 4096 bytes, but its descriptor is not a sealed memfd of that size" },
+  { "memfd-missing", OUTCOME_PROTOCOL, "A memfd frame came without its descriptor" },
+  /* Descriptors come with whatever bytes the parent reads at once. */
+  { "fd-flood", OUTCOME_PROTOCOL, "More than 16 descriptors came ahead of their frames", TRUE },
   { "close-and-exit", OUTCOME_CRASHED, "exited with status 7" },
   /* The parent gives a worker that closed its channel a moment to exit,
    * then stops it. */
@@ -197,7 +207,10 @@ test_misbehaviour (gconstpointer data)
           g_assert_null (results);
           g_assert_error (error, PMAP_ERROR, expected_code);
           g_test_message ("%s", error->message);
-          g_assert_true (g_str_has_prefix (error->message, "Task 6 failed: the worker process "));
+          g_assert_true (g_str_has_prefix (error->message,
+                                           misbehaviour->read_ahead ? "Task " :
+                                           "Task 6 failed: the worker process "));
+          g_assert_cmpint (g_ascii_strtoll (error->message + strlen ("Task "), NULL, 10), <=, 6);
           expected = g_strdup_printf (misbehaviour->outcome == OUTCOME_PROTOCOL ?
                                       " broke the protocol (%s) and was stopped" :
                                       " running it %s; a new worker replaces it",
