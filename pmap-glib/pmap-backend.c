@@ -222,9 +222,11 @@ pmap_backend_class_init (PmapBackendClass *klass)
    *
    * The resident memory, in bytes, past which a worker process is
    * replaced. It is read as each batch ends, so the tasks of the batch
-   * keep their results and none is lost; a single task that needs more
-   * still runs. 0, the default, sets no limit. Backends without worker
-   * processes ignore it.
+   * keep their results and none is lost. A worker that grows past twice
+   * this while it runs a task is killed at once, as it would otherwise
+   * take the machine: that task fails with %PMAP_ERROR_MEMORY_LIMIT,
+   * which [property@Pmap.Executor:retries] may retry. 0, the default,
+   * sets no limit. Backends without worker processes ignore it.
    *
    * Since: 1.0
    */

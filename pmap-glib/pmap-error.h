@@ -58,6 +58,9 @@ G_BEGIN_DECLS
  * @PMAP_ERROR_TIMED_OUT: a task ran longer than the executor's
  *   [property@Pmap.Executor:timeout]; the worker process running it was
  *   killed and replaced.
+ * @PMAP_ERROR_MEMORY_LIMIT: the worker process running a task grew past
+ *   twice its backend's [property@Pmap.Backend:max-worker-memory]; it was
+ *   killed and replaced.
  *
  * Error codes of the %PMAP_ERROR domain. An error that a task's function
  * returns keeps its own domain and code; pmap-glib prefixes its message
@@ -79,6 +82,7 @@ typedef enum {
   PMAP_ERROR_WORKER_START,
   PMAP_ERROR_UNKNOWN_SERIALIZER,
   PMAP_ERROR_TIMED_OUT,
+  PMAP_ERROR_MEMORY_LIMIT,
 } PmapError;
 
 PMAP_AVAILABLE_IN_1_0

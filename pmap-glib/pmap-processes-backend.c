@@ -38,22 +38,31 @@ job_is_stopping (gpointer job)
   return pmap_job_is_stopping (job);
 }
 
+/* A worker that grows past its backend's max-worker-memory finishes its
+ * batch and leaves; one that grows past this many times the limit while a
+ * task runs is killed at once, as it would otherwise take the machine. */
+#define MEMORY_KILL_FACTOR 2
+
 /* What a runner watches while its worker runs a batch: the job, which may
- * stop, and the task that the worker runs, which may run too long. */
+ * stop, the task that the worker runs, which may run too long, and the
+ * worker's memory, which may grow without bound. */
 typedef struct
 {
   PmapJob    *job;
   PmapWorker *worker;
   gint64      timeout_us;
+  guint64     memory_limit;
 
   guint       running;     /* the worker's word when last seen */
   gint64      started;     /* when the parent first saw it */
   gboolean    timed_out;
+  guint64     grew_to;     /* its resident bytes when killed for them */
 } BatchWatch;
 
-/* A PmapAbortFunc: whether to stop waiting for the worker. The clock of a
- * task starts when the parent first sees the worker say it runs it, every
- * ABORT_POLL_INTERVAL_MS at least while it waits. */
+/* A PmapAbortFunc: whether to stop waiting for the worker. It is called
+ * every ABORT_POLL_INTERVAL_MS at least while the runner waits. The clock
+ * of a task starts when the parent first sees the worker say it runs
+ * it. */
 static gboolean
 batch_should_stop (gpointer data)
 {
@@ -63,6 +72,18 @@ batch_should_stop (gpointer data)
 
   if (pmap_job_is_stopping (watch->job))
     return TRUE;
+
+  if (watch->memory_limit != 0)
+    {
+      guint64 resident = pmap_worker_get_resident_bytes (watch->worker);
+
+      if (resident > MEMORY_KILL_FACTOR * watch->memory_limit)
+        {
+          watch->grew_to = resident;
+          return TRUE;
+        }
+    }
+
   if (watch->timeout_us == 0)
     return FALSE;
 
@@ -177,6 +198,7 @@ return_value (PmapJob  *job,
 static gboolean
 run_remote_batch (PmapJob    *job,
                   PmapWorker *worker,
+                  guint64     memory_limit,
                   GVariant   *batch,
                   guint       first,
                   guint       n_tasks,
@@ -189,7 +211,7 @@ run_remote_batch (PmapJob    *job,
   PmapChannel *channel;
   guint n_done = 0;
   gboolean healthy = TRUE;
-  BatchWatch watch = { job, worker, pmap_job_get_timeout_us (job), 0, 0, FALSE };
+  BatchWatch watch = { job, worker, pmap_job_get_timeout_us (job), memory_limit, 0, 0, FALSE, 0 };
 
   channel = pmap_worker_get_channel (worker);
   pmap_channel_set_abort (channel, job_is_stopping, job);
@@ -230,7 +252,19 @@ run_remote_batch (PmapJob    *job,
           int pid = pmap_worker_get_pid (worker);
 
           healthy = FALSE;
-          if (watch.timed_out)
+          if (watch.grew_to != 0)
+            {
+              *lost_index = pmap_worker_get_running_task (worker, index,
+                                                          first + n_tasks - index);
+              g_free (pmap_worker_discard (worker, TRUE));
+              g_set_error (lost, PMAP_ERROR, PMAP_ERROR_MEMORY_LIMIT,
+                           "the worker process %d running it grew to %" G_GUINT64_FORMAT
+                           " MiB, more than %d times the backend's "
+                           "max-worker-memory of %" G_GUINT64_FORMAT " MiB, and was "
+                           "killed; a new worker replaces it", pid, watch.grew_to >> 20,
+                           MEMORY_KILL_FACTOR, memory_limit >> 20);
+            }
+          else if (watch.timed_out)
             {
               *lost_index = pmap_worker_get_running_task (worker, index,
                                                           first + n_tasks - index);
@@ -436,6 +470,7 @@ typedef struct
 static guint
 run_with_retries (PmapJob     *job,
                   PmapWorker **worker,
+                  guint64      memory_limit,
                   GVariant    *batch,
                   guint        first,
                   guint        n_tasks)
@@ -471,7 +506,7 @@ run_with_retries (PmapJob     *job,
 
       current = range.start == whole.start && range.end == whole.end ?
                 g_variant_ref (batch) : batch_range (batch, range.start, range.end);
-      if (!run_remote_batch (job, *worker, current, range.start, range.end - range.start,
+      if (!run_remote_batch (job, *worker, memory_limit, current, range.start, range.end - range.start,
                              &answered, &lost, &lost_index, &failed_at))
         *worker = NULL;
       n_answered += answered;
@@ -556,7 +591,8 @@ run_job (gpointer data,
       if (error != NULL)
         pmap_job_fail (job, failed, error);
       else if (batch != NULL)
-        n_answered = run_with_retries (job, &worker, batch, first, n_tasks);
+        n_answered = run_with_retries (job, &worker, runner->max_worker_memory,
+                                       batch, first, n_tasks);
 
       if (worker != NULL)
         {

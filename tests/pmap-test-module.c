@@ -129,6 +129,21 @@ leak_mb (GVariant  *input,
   return g_variant_new ("(xx)", mb, (gint64) getpid ());
 }
 
+/* mb → (mb, pid), holding mb MiB for a moment: long enough for the
+ * parent to see the worker's memory. */
+static GVariant *
+hog_mb (GVariant  *input,
+        gpointer   user_data,
+        GError   **error)
+{
+  gint64 mb = g_variant_get_int64 (input);
+  g_autofree char *held = g_malloc (MAX (mb << 20, 1));
+
+  memset (held, 1, mb << 20);
+  g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+  return g_variant_new ("(xx)", mb, (gint64) getpid ());
+}
+
 G_MODULE_EXPORT void pmap_module_register (void);
 
 G_MODULE_EXPORT void
@@ -142,4 +157,5 @@ pmap_module_register (void)
   pmap_register_function ("test.exit-once", exit_once, NULL, NULL);
   pmap_register_function ("test.where", where, NULL, NULL);
   pmap_register_function ("test.leak-mb", leak_mb, NULL, NULL);
+  pmap_register_function ("test.hog-mb", hog_mb, NULL, NULL);
 }

@@ -7,8 +7,8 @@
  * Workers run the pmap-worker helper, which loads the test module and its
  * "test.sleep-ms" (ms → ms, after sleeping that long), "test.exit-once"
  * (path → path, dying the first time, when it makes the file),
- * "test.where" (x → (x, pid)) and "test.leak-mb" (mb → (mb, pid), leaking
- * mb MiB).
+ * "test.where" (x → (x, pid)), "test.leak-mb" (mb → (mb, pid), leaking
+ * mb MiB) and "test.hog-mb" (mb → (mb, pid), holding mb MiB for 0.3 s).
  */
 
 #include <glib/gstdio.h>
@@ -18,14 +18,15 @@
 #define TIMEOUT_S 0.5
 #define LONG_MS 60000
 
+/* The int64s of @values as inputs. */
 static GPtrArray *
-sleep_items_new (const gint64 *ms,
-                 guint         n_items)
+items_of (const gint64 *values,
+          guint         n_items)
 {
   GPtrArray *items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
 
   for (guint i = 0; i < n_items; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (ms[i])));
+    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (values[i])));
 
   return items;
 }
@@ -62,7 +63,7 @@ test_kills_the_slow_task (void)
 {
   static const gint64 ms[] = { 10, 10, LONG_MS, 10, 10, 10 };
   TestResources resources = { 0 };
-  g_autoptr(GPtrArray) items = sleep_items_new (ms, G_N_ELEMENTS (ms));
+  g_autoptr(GPtrArray) items = items_of (ms, G_N_ELEMENTS (ms));
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
   gint64 start;
@@ -96,7 +97,7 @@ test_clock_starts_with_the_task (void)
 {
   static const gint64 ms[] = { 300, 300, 300, 300, 300, 300 };
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 3);
-  g_autoptr(GPtrArray) items = sleep_items_new (ms, G_N_ELEMENTS (ms));
+  g_autoptr(GPtrArray) items = items_of (ms, G_N_ELEMENTS (ms));
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -117,7 +118,7 @@ test_threads_run_calls_to_their_end (void)
   static const gint64 ms[] = { 200, 10 };
   g_autoptr(PmapExecutor) executor = pmap_executor_new ();
   g_autoptr(PmapBackend) threads = pmap_backend_create ("threads", NULL);
-  g_autoptr(GPtrArray) items = sleep_items_new (ms, G_N_ELEMENTS (ms));
+  g_autoptr(GPtrArray) items = items_of (ms, G_N_ELEMENTS (ms));
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -281,7 +282,7 @@ test_timeout_retried (void)
 {
   static const gint64 ms[] = { 10, LONG_MS, 10 };
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
-  g_autoptr(GPtrArray) items = sleep_items_new (ms, G_N_ELEMENTS (ms));
+  g_autoptr(GPtrArray) items = items_of (ms, G_N_ELEMENTS (ms));
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -402,6 +403,48 @@ test_recycle_on_memory (void)
   assert_workers_gone ();
 }
 
+/* A worker that grows past twice max-worker-memory while it runs a task
+ * is killed at once: the task fails with MEMORY_LIMIT, naming the worker,
+ * and, retried, fails again; the next map works and nothing is left
+ * behind. */
+static void
+test_killed_past_memory_limit (void)
+{
+  static const gint64 mb[] = { 0, 0, 400, 0, 0 };
+  TestResources resources = { 0 };
+  g_autoptr(GPtrArray) items = items_of (mb, G_N_ELEMENTS (mb));
+
+  test_resources_snapshot (&resources);
+  for (guint retries = 0; retries <= 1; retries++)
+    {
+      g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+      g_autoptr(GPtrArray) results = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *named;
+      int pid = 0;
+
+      pmap_executor_set_retries (executor, retries);
+      pmap_backend_set_max_worker_memory (pmap_executor_get_backend (executor), 64 << 20);
+      results = map_named (executor, "test.hog-mb", items, &error);
+      g_assert_null (results);
+      g_assert_error (error, PMAP_ERROR, PMAP_ERROR_MEMORY_LIMIT);
+      g_test_message ("%s", error->message);
+      g_assert_true (g_str_has_prefix (error->message, retries == 0 ?
+                                       "Task 2 failed: the worker process " :
+                                       "Task 2 failed: tried 2 times; the last time, the worker process "));
+      g_assert_true (g_str_has_suffix (error->message,
+                                       " MiB, more than 2 times the backend's max-worker-memory "
+                                       "of 64 MiB, and was killed; a new worker replaces it"));
+      named = strstr (error->message, "the worker process ");
+      g_assert_cmpint (sscanf (named, "the worker process %d ", &pid), ==, 1);
+      g_assert_false (test_process_exists (pid));
+
+      assert_squares_map (executor);
+    }
+  test_resources_assert_released (&resources);
+  test_resources_clear (&resources);
+}
+
 static void
 test_recycle_properties (void)
 {
@@ -443,6 +486,7 @@ main (int   argc,
   g_test_add_func ("/Pmap/Faults/recycle/properties", test_recycle_properties);
   g_test_add_func ("/Pmap/Faults/recycle/after-tasks", test_recycle_after_tasks);
   g_test_add_func ("/Pmap/Faults/recycle/on-memory", test_recycle_on_memory);
+  g_test_add_func ("/Pmap/Faults/memory-limit", test_killed_past_memory_limit);
 
   return g_test_run ();
 }
