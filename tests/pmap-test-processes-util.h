@@ -47,6 +47,12 @@ void          test_resources_snapshot   (TestResources *resources);
 void          test_resources_assert_released (TestResources *resources);
 void          test_resources_clear      (TestResources *resources);
 
+/* Asserts that a cancelled map with busy workers returned @elapsed_us after
+ * its cancellation within the 100 ms that docs/reliability.md promises,
+ * with room for a loaded machine: 10 times that, times
+ * PMAP_TEST_SLOWDOWN for the setups that slow every process down. */
+void          test_assert_prompt_cancel (gint64      elapsed_us);
+
 /* Cancels an asynchronous map of the test module's "test.sleep-ms" once its
  * two workers are busy with tasks of a minute, and checks that it ends
  * promptly with G_IO_ERROR_CANCELLED, that the busy workers were killed,
