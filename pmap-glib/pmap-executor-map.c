@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The entry points, blocking and asynchronous, for the three ways to name
- * a function: an in-process callable, a registered name, a PmapWrapped.
+ * a function: an in-process callable, a registered name, a PmapWrapped;
+ * pmap-executor-outcomes.c has those that give one outcome per input.
  * pmap-executor.c keeps the settings they read; pmap-map-run.c drives the
  * job they make.
  */
@@ -11,7 +12,7 @@
 #include "config.h"
 
 #include "pmap-error.h"
-#include "pmap-executor-private.h"
+#include "pmap-executor-map-private.h"
 #include "pmap-function-private.h"
 #include "pmap-job-private.h"
 #include "pmap-map-run-private.h"
@@ -19,15 +20,16 @@
 #include "pmap-wrapped-private.h"
 
 /* The job of a map: its backend, in @backend, and its settings, from the
- * executor's; NULL with @error set if a setting is wrong, @cancellable is
+ * executor's; with @outcomes, it continues on error. NULL with @error set if a setting is wrong, @cancellable is
  * cancelled or the backend cannot run @callable. */
 static PmapJob *
 prepare_job (PmapExecutor   *self,
-                           PmapCallable   *callable,
-                           GPtrArray      *inputs,
-                           GCancellable   *cancellable,
-                           PmapBackend   **backend,
-                           GError        **error)
+             PmapCallable   *callable,
+             GPtrArray      *inputs,
+             gboolean        outcomes,
+             GCancellable   *cancellable,
+             PmapBackend   **backend,
+             GError        **error)
 {
   guint n_jobs = pmap_executor_get_effective_n_jobs (self);
   const GError *setting_error = pmap_executor_get_setting_error (self);
@@ -64,20 +66,22 @@ prepare_job (PmapExecutor   *self,
                       pmap_executor_get_batch_size (self));
   pmap_job_set_timeout (job, pmap_executor_get_timeout (self));
   pmap_job_set_retries (job, pmap_executor_get_retries (self));
+  if (outcomes)
+    pmap_job_set_continue_on_error (job);
   return job;
 }
 
 /* An asynchronous map given a bad argument warns as g_return_if_fail()
  * does, then still calls back, with an error: a caller that waits for the
  * callback, as Vala's yield does, must not wait for ever. */
-static gboolean
-check_async_argument (gboolean             valid,
-                      const char          *function,
-                      const char          *expression,
-                      PmapExecutor        *self,
-                      gpointer             source_tag,
-                      GAsyncReadyCallback  callback,
-                      gpointer             callback_data)
+gboolean
+pmap_executor_check_async_argument (gboolean             valid,
+                                    const char          *function,
+                                    const char          *expression,
+                                    PmapExecutor        *self,
+                                    gpointer             source_tag,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             callback_data)
 {
   if (G_LIKELY (valid))
     return TRUE;
@@ -91,14 +95,11 @@ check_async_argument (gboolean             valid,
   return FALSE;
 }
 
-#define ASYNC_ARGUMENT_OK(expr, tag, data) \
-  check_async_argument (!!(expr), G_STRFUNC, #expr, self, tag, callback, data)
-
 /* Takes the caller's inputs, sinking floating references, before anything
  * can fail: a map consumes them whatever happens. */
-static GPtrArray *
-take_inputs (GVariant **items,
-             guint      n_items)
+GPtrArray *
+pmap_executor_take_inputs (GVariant **items,
+                           guint      n_items)
 {
   GPtrArray *inputs = g_ptr_array_new_full (n_items, (GDestroyNotify) g_variant_unref);
 
@@ -116,22 +117,20 @@ progress_for_caller (void)
   return pmap_job_is_in_task () ? NULL : pmap_executor_emit_progress;
 }
 
-static GPtrArray *
-run_map (PmapExecutor  *self,
-         PmapCallable  *callable,
-         GPtrArray     *inputs,
-         gboolean       outcomes,
-         GCancellable  *cancellable,
-         GError       **error)
+GPtrArray *
+pmap_executor_run_map (PmapExecutor  *self,
+                       PmapCallable  *callable,
+                       GPtrArray     *inputs,
+                       gboolean       outcomes,
+                       GCancellable  *cancellable,
+                       GError       **error)
 {
   g_autoptr(PmapJob) job = NULL;
   PmapBackend *backend;
 
-  job = prepare_job (self, callable, inputs, cancellable, &backend, error);
+  job = prepare_job (self, callable, inputs, outcomes, cancellable, &backend, error);
   if (job == NULL)
     return NULL;
-  if (outcomes)
-    pmap_job_set_continue_on_error (job);
 
   return pmap_map_run (backend, job, cancellable, progress_for_caller (),
                        self, error);
@@ -139,22 +138,22 @@ run_map (PmapExecutor  *self,
 
 /* The blocking map of an in-process callable, giving values or, with
  * @outcomes, PmapOutcomes. */
-static GPtrArray *
-map_func (PmapExecutor  *self,
-          GVariant     **items,
-          guint          n_items,
-          PmapFunc       func,
-          gpointer       user_data,
-          gboolean       outcomes,
-          GCancellable  *cancellable,
-          GError       **error)
+GPtrArray *
+pmap_executor_map_func (PmapExecutor  *self,
+                        GVariant     **items,
+                        guint          n_items,
+                        PmapFunc       func,
+                        gpointer       user_data,
+                        gboolean       outcomes,
+                        GCancellable  *cancellable,
+                        GError       **error)
 {
   g_autoptr(PmapCallable) callable = NULL;
   g_autoptr(GPtrArray) inputs = NULL;
 
-  inputs = take_inputs (items, n_items);
+  inputs = pmap_executor_take_inputs (items, n_items);
   callable = pmap_callable_new (NULL, func, user_data, NULL);
-  return run_map (self, callable, inputs, outcomes, cancellable, error);
+  return pmap_executor_run_map (self, callable, inputs, outcomes, cancellable, error);
 }
 
 /**
@@ -203,52 +202,8 @@ pmap_executor_map (PmapExecutor  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return map_func (self, items, n_items, func, user_data, FALSE, cancellable, error);
-}
-
-/**
- * pmap_executor_map_outcomes:
- * @self: an executor
- * @items: (array length=n_items) (transfer none): the inputs, one per task;
- *   floating references are sunk
- * @n_items: the number of inputs
- * @func: (scope call) (closure user_data): the function to apply
- * @user_data: data for @func
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Like [method@Pmap.Executor.map], but a task that fails fails alone: every
- * task runs, and the map returns one [struct@Pmap.Outcome] per input, its
- * value or its error, as `asyncio.gather(…, return_exceptions=True)`
- * does. On the `processes` backend, a task whose worker died fails alone
- * too, once the executor's [property@Pmap.Executor:retries] are spent, and
- * the tasks around it run on a new worker.
- *
- * What concerns the whole map still fails it: a setting that names
- * nothing, a cancellation, a function or serializer that cannot reach the
- * workers, a worker that cannot start.
- *
- * Returns: (transfer container) (element-type PmapOutcome): the outcomes,
- *   in the order of @items; the array frees them with itself
- *
- * Since: 1.0
- */
-GPtrArray *
-pmap_executor_map_outcomes (PmapExecutor  *self,
-                            GVariant     **items,
-                            guint          n_items,
-                            PmapFunc       func,
-                            gpointer       user_data,
-                            GCancellable  *cancellable,
-                            GError       **error)
-{
-  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
-  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return map_func (self, items, n_items, func, user_data, TRUE, cancellable, error);
+  return pmap_executor_map_func (self, items, n_items, func, user_data, FALSE,
+                                 cancellable, error);
 }
 
 /**
@@ -287,26 +242,27 @@ pmap_executor_map_by_name (PmapExecutor  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  inputs = take_inputs (items, n_items);
+  inputs = pmap_executor_take_inputs (items, n_items);
   callable = pmap_callable_lookup (name, error);
   if (callable == NULL)
     return NULL;
 
-  return run_map (self, callable, inputs, FALSE, cancellable, error);
+  return pmap_executor_run_map (self, callable, inputs, FALSE, cancellable, error);
 }
 
-static void
-start_async_map (PmapExecutor *self,
-                 GTask        *task,
-                 PmapCallable *callable,
-                 GPtrArray    *inputs)
+void
+pmap_executor_start_async_map (PmapExecutor *self,
+                               GTask        *task,
+                               PmapCallable *callable,
+                               GPtrArray    *inputs,
+                               gboolean      outcomes)
 {
   g_autoptr(PmapJob) job = NULL;
   PmapBackend *backend;
   GError *error = NULL;
 
-  job = prepare_job (self, callable, inputs,
-                                   g_task_get_cancellable (task), &backend, &error);
+  job = prepare_job (self, callable, inputs, outcomes, g_task_get_cancellable (task),
+                     &backend, &error);
   if (job == NULL)
     {
       g_task_return_error (task, error);
@@ -316,17 +272,15 @@ start_async_map (PmapExecutor *self,
   pmap_map_run_async (backend, job, callable, task, progress_for_caller ());
 }
 
-static GPtrArray *
-map_finish (PmapExecutor  *self,
-            GAsyncResult  *result,
-            gpointer       source_tag,
-            GError       **error)
+/* Whether @result is that of a map that @self started with the function
+ * @source_tag. */
+gboolean
+pmap_executor_is_map_result (PmapExecutor *self,
+                             GAsyncResult *result,
+                             gpointer      source_tag)
 {
-  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return PMAP_IS_EXECUTOR (self) && g_task_is_valid (result, self) &&
+         g_task_get_source_tag (G_TASK (result)) == source_tag;
 }
 
 /**
@@ -371,9 +325,9 @@ pmap_executor_map_async (PmapExecutor        *self,
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  if (!ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_async, callback_data) ||
-      !ASYNC_ARGUMENT_OK (func != NULL, pmap_executor_map_async, callback_data) ||
-      !ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
+  if (!PMAP_ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_async, callback_data) ||
+      !PMAP_ASYNC_ARGUMENT_OK (func != NULL, pmap_executor_map_async, callback_data) ||
+      !PMAP_ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
                           pmap_executor_map_async, callback_data))
     {
       if (destroy != NULL)
@@ -383,10 +337,10 @@ pmap_executor_map_async (PmapExecutor        *self,
 
   task = g_task_new (self, cancellable, callback, callback_data);
   g_task_set_source_tag (task, pmap_executor_map_async);
-  inputs = take_inputs (items, n_items);
+  inputs = pmap_executor_take_inputs (items, n_items);
   callable = pmap_callable_new (NULL, func, user_data, destroy);
 
-  start_async_map (self, task, callable, inputs);
+  pmap_executor_start_async_map (self, task, callable, inputs, FALSE);
 }
 
 /**
@@ -408,7 +362,9 @@ pmap_executor_map_finish (PmapExecutor  *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  return map_finish (self, result, pmap_executor_map_async, error);
+  g_return_val_if_fail (pmap_executor_is_map_result (self, result, pmap_executor_map_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -443,15 +399,15 @@ pmap_executor_map_by_name_async (PmapExecutor        *self,
   GError *error = NULL;
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  if (!ASYNC_ARGUMENT_OK (name != NULL, pmap_executor_map_by_name_async, user_data) ||
-      !ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_by_name_async, user_data) ||
-      !ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
+  if (!PMAP_ASYNC_ARGUMENT_OK (name != NULL, pmap_executor_map_by_name_async, user_data) ||
+      !PMAP_ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_by_name_async, user_data) ||
+      !PMAP_ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
                           pmap_executor_map_by_name_async, user_data))
     return;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, pmap_executor_map_by_name_async);
-  inputs = take_inputs (items, n_items);
+  inputs = pmap_executor_take_inputs (items, n_items);
 
   callable = pmap_callable_lookup (name, &error);
   if (callable == NULL)
@@ -460,7 +416,7 @@ pmap_executor_map_by_name_async (PmapExecutor        *self,
       return;
     }
 
-  start_async_map (self, task, callable, inputs);
+  pmap_executor_start_async_map (self, task, callable, inputs, FALSE);
 }
 
 /**
@@ -482,7 +438,9 @@ pmap_executor_map_by_name_finish (PmapExecutor  *self,
                                   GAsyncResult  *result,
                                   GError       **error)
 {
-  return map_finish (self, result, pmap_executor_map_by_name_async, error);
+  g_return_val_if_fail (pmap_executor_is_map_result (self, result, pmap_executor_map_by_name_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -522,9 +480,9 @@ pmap_executor_map_wrapped (PmapExecutor  *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  inputs = take_inputs (items, n_items);
-  return run_map (self, pmap_wrapped_get_callable (wrapped), inputs, FALSE,
-                  cancellable, error);
+  inputs = pmap_executor_take_inputs (items, n_items);
+  return pmap_executor_run_map (self, pmap_wrapped_get_callable (wrapped), inputs, FALSE,
+                                cancellable, error);
 }
 
 /**
@@ -556,11 +514,11 @@ pmap_executor_map_wrapped_async (PmapExecutor        *self,
   g_autoptr(GPtrArray) inputs = NULL;
 
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  if (!ASYNC_ARGUMENT_OK (PMAP_IS_WRAPPED (wrapped), pmap_executor_map_wrapped_async, user_data) ||
-      !ASYNC_ARGUMENT_OK (pmap_wrapped_get_callable (wrapped) != NULL,
+  if (!PMAP_ASYNC_ARGUMENT_OK (PMAP_IS_WRAPPED (wrapped), pmap_executor_map_wrapped_async, user_data) ||
+      !PMAP_ASYNC_ARGUMENT_OK (pmap_wrapped_get_callable (wrapped) != NULL,
                           pmap_executor_map_wrapped_async, user_data) ||
-      !ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_wrapped_async, user_data) ||
-      !ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
+      !PMAP_ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_wrapped_async, user_data) ||
+      !PMAP_ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
                           pmap_executor_map_wrapped_async, user_data))
     return;
 
@@ -570,8 +528,9 @@ pmap_executor_map_wrapped_async (PmapExecutor        *self,
    * has completed. */
   g_task_set_task_data (task, g_object_ref (wrapped), g_object_unref);
 
-  inputs = take_inputs (items, n_items);
-  start_async_map (self, task, pmap_wrapped_get_callable (wrapped), inputs);
+  inputs = pmap_executor_take_inputs (items, n_items);
+  pmap_executor_start_async_map (self, task, pmap_wrapped_get_callable (wrapped),
+                                 inputs, FALSE);
 }
 
 /**
@@ -593,5 +552,7 @@ pmap_executor_map_wrapped_finish (PmapExecutor  *self,
                                   GAsyncResult  *result,
                                   GError       **error)
 {
-  return map_finish (self, result, pmap_executor_map_wrapped_async, error);
+  g_return_val_if_fail (pmap_executor_is_map_result (self, result, pmap_executor_map_wrapped_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

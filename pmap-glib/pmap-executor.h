@@ -77,6 +77,20 @@ GPtrArray    *pmap_executor_map_outcomes         (PmapExecutor         *self,
                                                   GCancellable         *cancellable,
                                                   GError              **error);
 PMAP_AVAILABLE_IN_1_0
+void          pmap_executor_map_outcomes_async   (PmapExecutor         *self,
+                                                  GVariant            **items,
+                                                  guint                 n_items,
+                                                  PmapFunc              func,
+                                                  gpointer              user_data,
+                                                  GDestroyNotify        destroy,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              callback_data);
+PMAP_AVAILABLE_IN_1_0
+GPtrArray    *pmap_executor_map_outcomes_finish  (PmapExecutor         *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+PMAP_AVAILABLE_IN_1_0
 void          pmap_executor_map_async            (PmapExecutor         *self,
                                                   GVariant            **items,
                                                   guint                 n_items,

@@ -55,6 +55,25 @@ map_outcomes (PmapExecutor  *executor,
                                      func, NULL, NULL, error);
 }
 
+/* The same, through map_outcomes_async() and a main loop. */
+static GPtrArray *
+map_outcomes_async (PmapExecutor  *executor,
+                    PmapFunc       func,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, N_ITEMS);
+  GPtrArray *outcomes;
+  TestAsync async;
+
+  test_async_init (&async);
+  pmap_executor_map_outcomes_async (executor, (GVariant **) items->pdata, items->len,
+                                    func, NULL, NULL, cancellable, test_async_ready, &async);
+  outcomes = pmap_executor_map_outcomes_finish (executor, test_async_wait (&async), error);
+  test_async_clear (&async);
+  return outcomes;
+}
+
 static PmapExecutor *
 executor_new (const char *backend_name,
               guint       batch_size)
@@ -110,6 +129,11 @@ test_each_task_its_outcome (gconstpointer data)
       outcomes = map_outcomes (executor, fail_on_odd, &error);
       g_assert_no_error (error);
       assert_odd_ones_failed (outcomes);
+      g_clear_pointer (&outcomes, g_ptr_array_unref);
+
+      outcomes = map_outcomes_async (executor, fail_on_odd, NULL, &error);
+      g_assert_no_error (error);
+      assert_odd_ones_failed (outcomes);
     }
 
   test_stop_idle_workers ();
@@ -157,7 +181,7 @@ test_dead_worker_fails_its_task_alone (void)
   test_resources_clear (&resources);
 }
 
-/* What concerns the whole map still fails it. */
+/* What concerns the whole map still fails it, blocking or not. */
 static void
 test_cancelled_map_fails (void)
 {
@@ -170,6 +194,11 @@ test_cancelled_map_fails (void)
   g_cancellable_cancel (cancellable);
   outcomes = pmap_executor_map_outcomes (executor, (GVariant **) items->pdata, items->len,
                                          fail_on_odd, NULL, cancellable, &error);
+  g_assert_null (outcomes);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  outcomes = map_outcomes_async (executor, fail_on_odd, cancellable, &error);
   g_assert_null (outcomes);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }

@@ -84,6 +84,20 @@ map_by_name_async_without_name (void)
   pmap_executor_map_by_name_async (executor, NULL, NULL, 0, NULL, NULL, NULL);
 }
 
+/* A map_async() result is not a map_outcomes_async() one. */
+static void
+map_outcomes_finish_with_other_result (void)
+{
+  g_autoptr(PmapExecutor) executor = pmap_executor_new ();
+  TestAsync async;
+
+  test_async_init (&async);
+  pmap_executor_map_async (executor, NULL, 0, unused_func, NULL, NULL, NULL,
+                           test_async_ready, &async);
+  pmap_executor_map_outcomes_finish (executor, test_async_wait (&async), NULL);
+  test_async_clear (&async);
+}
+
 /* A by-name map's result is not a map_async() one. */
 static void
 map_finish_with_other_result (void)
@@ -183,7 +197,10 @@ static const PreconditionCase cases[] = {
   { "/Pmap/Preconditions/map-by-name-async/no-name", map_by_name_async_without_name,
     "pmap_executor_map_by_name_async", "name != NULL" },
   { "/Pmap/Preconditions/map-finish/other-result", map_finish_with_other_result,
-    "map_finish", "g_task_get_source_tag (G_TASK (result)) == source_tag" },
+    "pmap_executor_map_finish", "pmap_executor_is_map_result (self, result, pmap_executor_map_async)" },
+  { "/Pmap/Preconditions/map-outcomes-finish/other-result", map_outcomes_finish_with_other_result,
+    "pmap_executor_map_outcomes_finish",
+    "pmap_executor_is_map_result (self, result, pmap_executor_map_outcomes_async)" },
   { "/Pmap/Preconditions/n-jobs/set-zero", set_n_jobs_zero,
     "pmap_executor_set_n_jobs", "n_jobs != 0" },
   { "/Pmap/Preconditions/n-jobs/construct-zero", construct_n_jobs_zero,

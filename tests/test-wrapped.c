@@ -691,7 +691,8 @@ test_preconditions (void)
   pmap_executor_map_async (executor, inputs, 2, test_probe_square, &probe, NULL, NULL,
                            test_async_ready, &state);
   g_test_expect_message ("Pmap", G_LOG_LEVEL_CRITICAL,
-                         "map_finish: assertion 'g_task_get_source_tag (G_TASK (result)) == source_tag' failed");
+                         "pmap_executor_map_wrapped_finish: assertion 'pmap_executor_is_map_result "
+                         "(self, result, pmap_executor_map_wrapped_async)' failed");
   g_assert_null (pmap_executor_map_wrapped_finish (executor, test_async_wait (&state), NULL));
   g_test_assert_expected_messages ();
 

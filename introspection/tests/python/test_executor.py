@@ -8,7 +8,7 @@ import time
 import pytest
 
 from helpers import (Gio, GLib, Pmap, assert_error, cancel_from_progress, ints,
-                     unpack)
+                     run_async, unpack)
 
 
 def test_results_come_back_in_input_order(executor):
@@ -351,15 +351,28 @@ def test_unknown_backend_in_the_environment(monkeypatch):
     assert unpack(executor.map(ints([1]), lambda v: v)) == [1]
 
 
-def test_map_outcomes_gives_each_input_its_outcome(executor):
-    def fail_on_odd(item, *_user_data):
-        x = item.unpack()
-        if x % 2:
-            raise GLib.Error(f'{x} is odd', GLib.quark_to_string(Gio.io_error_quark()),
-                             Gio.IOErrorEnum.INVALID_DATA)
-        return GLib.Variant('x', 10 * x)
+def fail_on_odd(item, *_user_data):
+    x = item.unpack()
+    if x % 2:
+        raise GLib.Error(f'{x} is odd', GLib.quark_to_string(Gio.io_error_quark()),
+                         Gio.IOErrorEnum.INVALID_DATA)
+    return GLib.Variant('x', 10 * x)
 
-    outcomes = Pmap.Executor.map_outcomes(executor, ints(range(10)), fail_on_odd, None, None)
+
+def map_outcomes_async(executor, items, func):
+    """Pmap.Executor.map_outcomes_async(), on a main loop until it ends."""
+    return run_async(
+        lambda done: Pmap.Executor.map_outcomes_async(executor, items, func,
+                                                      cancellable=None, callback=done),
+        executor.map_outcomes_finish).get()
+
+
+@pytest.mark.parametrize('how', ['blocking', 'async'])
+def test_map_outcomes_gives_each_input_its_outcome(executor, how):
+    if how == 'blocking':
+        outcomes = Pmap.Executor.map_outcomes(executor, ints(range(10)), fail_on_odd, None, None)
+    else:
+        outcomes = map_outcomes_async(executor, ints(range(10)), fail_on_odd)
 
     assert len(outcomes) == 10
     for i, outcome in enumerate(outcomes):

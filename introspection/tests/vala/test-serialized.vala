@@ -108,6 +108,21 @@ static void test_map_outcomes () {
     }
 }
 
+async void check_map_outcomes_async () {
+    try {
+        var outcomes = yield executor_on ("threads").map_outcomes_async (int64_inputs (6), fail_on_odd);
+        assert_true (outcomes.length == 6);
+        for (int i = 0; i < 6; i++)
+            assert_true (outcomes[i].succeeded () == (i % 2 == 0));
+    } catch (Error error) {
+        assert_no_error (error);
+    }
+}
+
+static void test_map_outcomes_async () {
+    run_async_test (() => check_map_outcomes_async.begin (async_test_done));
+}
+
 static void test_javascript_module () {
     assert_true (Pmap.get_javascript_module ().has_prefix ("resource:///"));
 }
@@ -117,5 +132,6 @@ void add_serialized_tests () {
     Test.add_func ("/Pmap/Vala/serialized/worker-command-and-timeout", test_worker_command_and_timeout);
     Test.add_func ("/Pmap/Vala/recycling-and-retries", test_recycling_properties);
     Test.add_func ("/Pmap/Vala/map-outcomes", test_map_outcomes);
+    Test.add_func ("/Pmap/Vala/map-outcomes-async", test_map_outcomes_async);
     Test.add_func ("/Pmap/Vala/javascript-module", test_javascript_module);
 }
