@@ -117,6 +117,9 @@ function executorFor(options) {
             settings[key] = options[key];
     }
 
+    if (options.returnErrors !== undefined && typeof options.returnErrors !== 'boolean')
+        throw new TypeError(`returnErrors must be true or false, not ${options.returnErrors}`);
+
     const properties = {batch_size: 1};
     if (settings.nJobs !== undefined) {
         if (!Number.isInteger(settings.nJobs) || settings.nJobs === 0)
@@ -160,6 +163,7 @@ function refuseByReference(spec, executor) {
  */
 function prepare(calls, options) {
     const {executor, batchSize} = executorFor(options);
+    const returnErrors = options.returnErrors ?? false;
     const functions = new Map();
     const specs = [];
     const encoded = calls.map(({func, args, where, item}) => {
@@ -189,7 +193,7 @@ function prepare(calls, options) {
         : Math.max(1, Math.ceil(n / (4 * executor.get_effective_n_jobs())));
     const chunks = [];
     for (let first = 0; first < n; first += chunkSize)
-        chunks.push(encodeChunk(first, encoded.slice(first, first + chunkSize)));
+        chunks.push(encodeChunk(first, encoded.slice(first, first + chunkSize), returnErrors));
 
     const data = specs.map(({kind, name, source, form, uri, export: exportName, args}) =>
         ({kind, name, source, form, uri, export: exportName, args}));
@@ -253,7 +257,7 @@ function mapError(error, {chunkSize, n}) {
 }
 
 function collect(results) {
-    return results.flatMap(decodeResults);
+    return results.flatMap(chunk => decodeResults(chunk, remoteError));
 }
 
 function runCalls(calls, options, cancellable) {
@@ -306,7 +310,8 @@ function delayedCalls(calls) {
  * Calls @func(item) for every item of @items, in worker processes, and
  * returns the results in the order of the items.
  *
- * @options: {nJobs, backend, serializer, batchSize, timeout, retries, executor, cancellable}
+ * @options: {nJobs, backend, serializer, batchSize, timeout, retries, returnErrors,
+ *   executor, cancellable}
  */
 export function map(func, items, options = {}) {
     return runCalls(itemCalls(func, items), options, options.cancellable ?? null);
@@ -329,7 +334,7 @@ export function delayed(func) {
 
 /** joblib's Parallel: runs calls made with delayed(). */
 export class Parallel {
-    /** @options: {nJobs, backend, serializer, batchSize, timeout, retries, executor} */
+    /** @options: {nJobs, backend, serializer, batchSize, timeout, retries, returnErrors, executor} */
     constructor(options = {}) {
         this.options = {...options};
     }

@@ -83,9 +83,12 @@ function reportError(report) {
         `${ERROR_MARK}${JSON.stringify(report)}`);
 }
 
-/* Runs the calls of one chunk, in order, with the functions of @table. */
+/* Runs the calls of one chunk, in order, with the functions of @table. A
+ * call that throws fails the chunk, or, in a map that returns errors, gives
+ * its exception in the place of its result. */
 function runChunk(table, chunk) {
     const results = new Array(chunk.calls.length);
+    const errors = [];
 
     chunk.calls.forEach(([f, input], i) => {
         const {name, call} = table[f];
@@ -96,12 +99,16 @@ function runChunk(table, chunk) {
             if (result !== undefined)
                 checkTravels(result, `the result of item ${index}`);
         } catch (error) {
-            throw reportError(errorReport(error, index, name));
+            const report = errorReport(error, index, name);
+            if (!chunk.returnErrors)
+                throw reportError(report);
+            errors.push([i, report]);
+            result = null;
         }
         results[i] = result;
     });
 
-    return encodeResults(results);
+    return encodeResults(results, errors);
 }
 
 /**

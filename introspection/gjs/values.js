@@ -102,8 +102,8 @@ export function checkTravels(value, where) {
  * A chunk of calls: {first, calls: [[function index, [arguments…]], …]}
  * as a JSON string 's', the input of one task of the C map.
  */
-export function encodeChunk(first, calls) {
-    return new GLib.Variant('s', JSON.stringify({first, calls}));
+export function encodeChunk(first, calls, returnErrors = false) {
+    return new GLib.Variant('s', JSON.stringify({first, calls, returnErrors}));
 }
 
 export function decodeChunk(variant) {
@@ -111,11 +111,12 @@ export function decodeChunk(variant) {
 }
 
 /*
- * A chunk's results: {results: […], undefined: [positions]}. A function
- * that returns nothing gives undefined in the caller, which JSON alone
- * would turn into null.
+ * A chunk's results: {results: […], undefined: [positions], errors:
+ * [[position, report]]}. A function that returns nothing gives undefined
+ * in the caller, which JSON alone would turn into null; a call that threw,
+ * in a map that returns errors, gives the report of its exception.
  */
-export function encodeResults(results) {
+export function encodeResults(results, errors = []) {
     const undefinedAt = [];
     const values = results.map((value, i) => {
         if (value !== undefined)
@@ -123,12 +124,16 @@ export function encodeResults(results) {
         undefinedAt.push(i);
         return null;
     });
-    return new GLib.Variant('s', JSON.stringify({results: values, undefined: undefinedAt}));
+    return new GLib.Variant('s', JSON.stringify({results: values, undefined: undefinedAt, errors}));
 }
 
-export function decodeResults(variant) {
-    const {results, undefined: undefinedAt} = JSON.parse(variant.get_string()[0]);
+/* The values of a chunk's results; @errorFor(report) makes the value of a
+ * call that threw. */
+export function decodeResults(variant, errorFor) {
+    const {results, undefined: undefinedAt, errors} = JSON.parse(variant.get_string()[0]);
     for (const i of undefinedAt)
         results[i] = undefined;
+    for (const [i, report] of errors)
+        results[i] = errorFor(report);
     return results;
 }

@@ -233,6 +233,40 @@ test('custom errors, GLib errors and thrown values', () => {
     assertEqual([value.message, value.index], ['threw {"code":9}', 1]);
 });
 
+test('returnErrors gives each call that threw its exception, in its place', async () => {
+    const failOnOdd = function failOnOdd(x) {
+        if (x % 2)
+            throw new RangeError(`${x} is odd`);
+        return 10 * x;
+    };
+    const check = (results, where) => {
+        assertEqual(results.length, 10);
+        results.forEach((result, i) => {
+            if (i % 2 === 0) {
+                assertEqual(result, 10 * i);
+                return;
+            }
+            assert(result instanceof RangeError, `${where}: item ${i} gave ${result}`);
+            assertEqual([result.message, result.index, result.functionName],
+                [`${i} is odd`, i, 'failOnOdd']);
+            assert(result.remoteStack.startsWith('failOnOdd@pmapjs:failOnOdd:'), result.remoteStack);
+        });
+    };
+
+    for (const backend of ['processes', 'sequential']) {
+        for (const batchSize of [0, 3])
+            check(PmapJS.map(failOnOdd, range(10), {nJobs: 2, backend, batchSize, returnErrors: true}),
+                `${backend}, batchSize ${batchSize}`);
+    }
+    check(await PmapJS.mapAsync(failOnOdd, range(10), {nJobs: 2, returnErrors: true}), 'mapAsync');
+    check(new PmapJS.Parallel({nJobs: 2, returnErrors: true})
+        .run(range(10).map(x => PmapJS.delayed(failOnOdd)(x))), 'Parallel');
+
+    // Without it, the first failure stops the map, as before.
+    assertEqual(assertThrows(() => PmapJS.map(failOnOdd, range(10), {nJobs: 2})).name, 'RangeError');
+    assert(assertThrows(() => PmapJS.map(failOnOdd, [], {returnErrors: 'yes'})) instanceof TypeError);
+});
+
 test('a worker that dies gives a crash error naming its items, and the next map works', () => {
     const error = assertThrows(() => PmapJS.map(x => {
         if (x === 5)
