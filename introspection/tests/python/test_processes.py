@@ -316,6 +316,26 @@ def test_workers_leave_after_max_tasks(processes):
     assert len(set(pids)) >= 4
 
 
+def hog_mb(mb):
+    """Holds @mb MiB for a moment, long enough to be seen."""
+    held = bytearray(mb << 20)
+    time.sleep(0.3)
+    return len(held) >> 20
+
+
+def test_a_worker_past_twice_its_memory_limit_is_killed(processes):
+    processes.props.batch_size = 1
+    processes.get_backend().props.max_worker_memory = 96 << 20
+
+    with pytest.raises(GLib.Error) as caught:
+        processes.map([0, 0, 500, 0], hog_mb)
+
+    assert_error(caught.value, Pmap.error_quark(), Pmap.Error.MEMORY_LIMIT,
+                 'Task 2 failed: the worker process ')
+    assert "max-worker-memory of 96 MiB, and was killed" in caught.value.message
+    assert processes.map([1, 2], hog_mb) == [1, 2]
+
+
 @pytest.mark.parametrize('backend', ['processes', 'threads', 'sequential'])
 def test_return_exceptions(backend):
     executor = Pmap.Executor(n_jobs=2, backend=backend, batch_size=3)
