@@ -18,6 +18,7 @@
 #include "pmap-processes-backend-private.h"
 #include "pmap-protocol-private.h"
 #include "pmap-serializer-private.h"
+#include "pmap-shared-private.h"
 #include "pmap-worker-pool-private.h"
 #include "pmap-worker-private.h"
 
@@ -82,13 +83,15 @@ batch_should_stop (gpointer data)
 /* Returns NULL with @error set, and the failing task in @failed, when the
  * serializer cannot encode an input. */
 static GVariant *
-batch_message (PmapJob   *job,
-               GVariant  *ref,
-               guint      first,
-               guint      n_tasks,
-               guint     *failed,
-               GError   **error)
+batch_message (PmapJob         *job,
+               PmapShareTable  *shares,
+               GVariant        *ref,
+               guint            first,
+               guint            n_tasks,
+               guint           *failed,
+               GError         **error)
 {
+  GVariantBuilder substitutions;
   PmapSerializer *serializer = pmap_job_get_serializer (job);
   const char *name = pmap_serializer_get_name (serializer);
   gboolean encode = !pmap_serializer_passes_values_through (serializer);
@@ -104,6 +107,7 @@ batch_message (PmapJob   *job,
       return NULL;
     }
 
+  g_variant_builder_init (&substitutions, G_VARIANT_TYPE ("a(uayt)"));
   for (guint i = 0; i < n_tasks; i++)
     {
       GVariant *input = pmap_job_get_input (job, first + i);
@@ -124,13 +128,23 @@ batch_message (PmapJob   *job,
                        g_variant_get_type_string (input), name,
                        encode_error != NULL ? encode_error->message :
                        "its encode() returned nothing and set no error");
+          g_variant_builder_clear (&substitutions);
           return NULL;
         }
 
+      if (shares != NULL)
+        {
+          GVariant *shared = pmap_share_table_substitute (shares, encoded, first + i,
+                                                          &substitutions);
+
+          g_variant_unref (encoded);
+          encoded = shared;
+        }
       pmap_packer_add (inputs, encoded);
     }
 
-  return g_variant_new ("(@(sv)suv)", ref, name, first, pmap_packer_end (inputs));
+  return g_variant_new ("(@(sv)suv@a(uayt))", ref, name, first, pmap_packer_end (inputs),
+                        g_variant_builder_end (&substitutions));
 }
 
 /* Stores a value that came from a worker, decoded; FALSE if it fails.
@@ -175,8 +189,9 @@ return_value (PmapJob  *job,
  * task that failed otherwise is failed here, and its index given back in
  * @failed_at. */
 static gboolean
-run_remote_batch (PmapJob    *job,
-                  PmapWorker *worker,
+run_remote_batch (PmapJob        *job,
+                  PmapShareTable *shares,
+                  PmapWorker     *worker,
                   GVariant   *batch,
                   guint       first,
                   guint       n_tasks,
@@ -193,8 +208,10 @@ run_remote_batch (PmapJob    *job,
 
   channel = pmap_worker_get_channel (worker);
   pmap_channel_set_abort (channel, job_is_stopping, job);
+  pmap_channel_set_memfd_threshold (channel, pmap_job_get_max_nbytes (job));
   pmap_worker_clear_running_task (worker);
-  if (!pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
+  if ((shares != NULL && !pmap_share_table_send (shares, worker, batch, &error)) ||
+      !pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
       !pmap_channel_flush (channel, &error))
     {
       /* Too large to send is the batch's fault; anything else, the
@@ -326,6 +343,9 @@ run_remote_batch (PmapJob    *job,
 typedef struct
 {
   PmapJob *job;
+  /* The large values that the job's inputs share, if any; one table for
+   * all its runners. */
+  PmapShareTable *shares;
   guint64  idle_timeout_ms;
   guint    max_tasks_per_worker;
   guint64  max_worker_memory;
@@ -403,11 +423,16 @@ batch_range (GVariant *batch,
 {
   g_autoptr(GVariant) ref = NULL;
   g_autoptr(GVariant) values = NULL;
+  g_autoptr(GVariant) substitutions = NULL;
   g_autoptr(PmapPacker) range = pmap_packer_new ();
+  GVariantBuilder kept;
+  GVariantIter iter;
+  GVariant *substitution;
   const char *serializer;
   guint first;
 
-  g_variant_get (batch, "(@(sv)&suv)", &ref, &serializer, &first, &values);
+  g_variant_get (batch, "(@(sv)&suv@a(uayt))", &ref, &serializer, &first, &values,
+                 &substitutions);
   for (guint i = start; i < end; i++)
     {
       g_autoptr(GVariant) value = pmap_protocol_unpack (values, i - first);
@@ -415,8 +440,21 @@ batch_range (GVariant *batch,
       pmap_packer_add (range, value);
     }
 
-  return g_variant_ref_sink (g_variant_new ("(@(sv)suv)", ref, serializer, start,
-                                            pmap_packer_end (range)));
+  g_variant_builder_init (&kept, G_VARIANT_TYPE ("a(uayt)"));
+  g_variant_iter_init (&iter, substitutions);
+  while ((substitution = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      guint32 index;
+
+      g_variant_get_child (substitution, 0, "u", &index);
+      if (index >= start && index < end)
+        g_variant_builder_add_value (&kept, substitution);
+      g_variant_unref (substitution);
+    }
+
+  return g_variant_ref_sink (g_variant_new ("(@(sv)suv@a(uayt))", ref, serializer, start,
+                                            pmap_packer_end (range),
+                                            g_variant_builder_end (&kept)));
 }
 
 typedef struct
@@ -434,8 +472,9 @@ typedef struct
  * afterwards if it can no longer be used. Returns how many tasks returned
  * a value. */
 static guint
-run_with_retries (PmapJob     *job,
-                  PmapWorker **worker,
+run_with_retries (PmapJob         *job,
+                  PmapShareTable  *shares,
+                  PmapWorker     **worker,
                   GVariant    *batch,
                   guint        first,
                   guint        n_tasks)
@@ -471,7 +510,7 @@ run_with_retries (PmapJob     *job,
 
       current = range.start == whole.start && range.end == whole.end ?
                 g_variant_ref (batch) : batch_range (batch, range.start, range.end);
-      if (!run_remote_batch (job, *worker, current, range.start, range.end - range.start,
+      if (!run_remote_batch (job, shares, *worker, current, range.start, range.end - range.start,
                              &answered, &lost, &lost_index, &failed_at))
         *worker = NULL;
       n_answered += answered;
@@ -541,7 +580,8 @@ run_job (gpointer data,
         }
       start = g_get_monotonic_time ();
       if (ref != NULL && !pmap_job_is_stopping (job) &&
-          (batch = batch_message (job, ref, first, n_tasks, &failed, &error)) != NULL)
+          (batch = batch_message (job, runner->shares, ref, first, n_tasks,
+                                  &failed, &error)) != NULL)
         {
           g_variant_ref_sink (batch);
           /* The message holds what the worker needs of them. */
@@ -556,7 +596,7 @@ run_job (gpointer data,
       if (error != NULL)
         pmap_job_fail (job, failed, error);
       else if (batch != NULL)
-        n_answered = run_with_retries (job, &worker, batch, first, n_tasks);
+        n_answered = run_with_retries (job, runner->shares, &worker, batch, first, n_tasks);
 
       if (worker != NULL)
         {
@@ -592,6 +632,7 @@ run_job (gpointer data,
 
   g_assert (worker == NULL);
 
+  g_clear_pointer (&runner->shares, pmap_share_table_unref);
   g_object_unref (runner->job);
   g_free (runner);
 }
@@ -602,6 +643,13 @@ pmap_processes_backend_submit (PmapBackend *backend,
 {
   PmapProcessesBackend *self = PMAP_PROCESSES_BACKEND (backend);
   guint n_runners = MIN (pmap_job_get_n_jobs (job), pmap_job_get_n_tasks (job));
+  g_autoptr(PmapShareTable) shares = NULL;
+
+  /* Before any runner releases an input. A serializer that converts
+   * values makes new ones, which nothing shares. */
+  if (n_runners > 0 &&
+      pmap_serializer_passes_values_through (pmap_job_get_serializer (job)))
+    shares = pmap_share_table_new (job, pmap_job_get_max_nbytes (job));
 
   g_mutex_lock (&self->mutex);
 
@@ -615,6 +663,7 @@ pmap_processes_backend_submit (PmapBackend *backend,
       Runner *runner = g_new0 (Runner, 1);
 
       runner->job = g_object_ref (job);
+      runner->shares = shares != NULL ? pmap_share_table_ref (shares) : NULL;
       runner->idle_timeout_ms = (guint64) pmap_backend_get_idle_timeout (backend) * 1000;
       runner->max_tasks_per_worker = pmap_backend_get_max_tasks_per_worker (backend);
       runner->max_worker_memory = pmap_backend_get_max_worker_memory (backend);

@@ -164,6 +164,13 @@ many_bytes (void)
 
 #define MESSAGE(kind, ...) ((Message) { PMAP_MESSAGE_ ## kind, g_variant_new (__VA_ARGS__) })
 
+/* A batch's shared values: none. */
+static GVariant *
+no_shares (void)
+{
+  return g_variant_new_array (G_VARIANT_TYPE ("(uayt)"), NULL, 0);
+}
+
 static GVariant *
 name_ref (const char *name)
 {
@@ -214,28 +221,28 @@ write_batch_seeds (const char *dir)
 {
   static const guint8 build_id[20] = { 0x5e, 0xed };
   Message identity[] = {
-    MESSAGE (BATCH, "(@(sv)suv)", name_ref ("identity"), "general", 0, int64s ()),
-    MESSAGE (BATCH, "(@(sv)suv)", name_ref ("identity"), "general", 3, mixed ()),
+    MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 0, int64s (), no_shares ()),
+    MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 3, mixed (), no_shares ()),
     MESSAGE (QUIT, "()"),
   };
-  Message failing = MESSAGE (BATCH, "(@(sv)suv)", name_ref ("fail"), "variant", 0, mixed ());
-  Message module = MESSAGE (BATCH, "(@(sv)suv)",
+  Message failing = MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("fail"), "variant", 0, mixed (), no_shares ());
+  Message module = MESSAGE (BATCH, "(@(sv)suv@a(uayt))",
                             g_variant_new ("(sv)", "name",
                                            g_variant_new ("(ss)", "square", "no-such-module.so")),
-                            "general", 0, int64s ());
-  Message address = MESSAGE (BATCH, "(@(sv)suv)",
+                            "general", 0, int64s (), no_shares ());
+  Message address = MESSAGE (BATCH, "(@(sv)suv@a(uayt))",
                              g_variant_new ("(sv)", "address",
                                             g_variant_new ("(@ayst)",
                                                            g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
                                                                                       build_id, sizeof build_id, 1),
                                                            "", (guint64) 0x1234)),
-                             "general", 0, int64s ());
-  Message serialized = MESSAGE (BATCH, "(@(sv)suv)",
+                             "general", 0, int64s (), no_shares ());
+  Message serialized = MESSAGE (BATCH, "(@(sv)suv@a(uayt))",
                                 g_variant_new ("(sv)", "serialized",
                                                g_variant_new ("(sv)", "general",
                                                               g_variant_new_string ("code"))),
-                                "general", 0, mixed ());
-  Message in_memfd = MESSAGE (BATCH, "(@(sv)suv)", name_ref ("identity"), "general", 0, mixed ());
+                                "general", 0, mixed (), no_shares ());
+  Message in_memfd = MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 0, mixed (), no_shares ());
 
   save (dir, "fuzz-batch", "identity", stream_of (frames_of (identity, G_N_ELEMENTS (identity))));
   save (dir, "fuzz-batch", "fail", stream_of (frames_of (&failing, 1)));
