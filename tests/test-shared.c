@@ -3,15 +3,14 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * main() calls pmap_host_workers() first: the workers are this program,
- * and its functions look at where their inputs lie in the worker's memory,
- * which is what shows that a shared value was sent to a worker once.
+ * main() calls pmap_host_workers() first: the workers are this program.
+ * The test module's "test.inspect-bytes" looks at where its input lies in
+ * the worker's memory, which is what shows that a shared value was sent
+ * to a worker once.
  */
 
-#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -61,64 +60,6 @@ checksum (GVariant  *input,
   return g_variant_new ("(@ut)", index, sum_bytes (input));
 }
 
-/* What /proc/self/maps says of the mapping that holds @address: its path,
- * "" for anonymous memory; and how many mappings of shared values (the
- * memfds that pmap-glib names) the process has. */
-static char *
-describe_mapping (gconstpointer  address,
-                  guint         *n_shared)
-{
-  g_autofree char *maps = NULL;
-  g_auto(GStrv) lines = NULL;
-  char *found = NULL;
-
-  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
-  lines = g_strsplit (maps, "\n", -1);
-  *n_shared = 0;
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      unsigned long start, end;
-      int path_at = 0;
-
-      if (sscanf (lines[i], "%lx-%lx %*s %*s %*s %*s %n", &start, &end, &path_at) < 2)
-        continue;
-      if (strstr (lines[i], "memfd:pmap-shared") != NULL ||
-          strstr (lines[i], "memfd:pmap-bytes") != NULL)
-        (*n_shared)++;
-      if (found == NULL && (gsize) address >= start && (gsize) address < end)
-        found = g_strdup (path_at > 0 ? lines[i] + path_at : "");
-    }
-
-  return found != NULL ? found : g_strdup ("(none)");
-}
-
-/* (us@ay) → (xtsu): the worker's pid, where the bytestring's data lies, the
- * mapping that holds it, and how many shared values the worker maps. The
- * worker dies the first time it runs for a path that does not exist
- * yet. */
-static GVariant *
-inspect (GVariant  *input,
-         gpointer   user_data,
-         GError   **error)
-{
-  g_autoptr(GVariant) big = g_variant_get_child_value (input, 2);
-  const char *die_once;
-  gconstpointer data = g_variant_get_data (big);
-  g_autofree char *mapping = NULL;
-  guint n_shared;
-
-  g_variant_get_child (input, 1, "&s", &die_once);
-  if (die_once[0] != '\0' && !g_file_test (die_once, G_FILE_TEST_EXISTS))
-    {
-      g_assert_true (g_file_set_contents (die_once, "", 0, NULL));
-      _exit (3);
-    }
-
-  mapping = describe_mapping (data, &n_shared);
-  return g_variant_new ("(xtsu)", (gint64) getpid (), (guint64) (gsize) data, mapping,
-                        n_shared);
-}
-
 /* Inputs. */
 
 static GVariant *
@@ -151,14 +92,27 @@ inspect_items_new (GVariant   *big,
   return items;
 }
 
+/* Maps @func, or with NULL the test module's "test.inspect-bytes":
+ * (us@ay) → (xtsu), the worker's pid, where the bytestring's data lies,
+ * the mapping that holds it, and how many shared values the worker maps;
+ * the worker dies the first time it runs for a path that does not exist
+ * yet. */
 static GPtrArray *
 map (PmapExecutor *executor,
      PmapFunc      func,
      GPtrArray    *items)
 {
   g_autoptr(GError) error = NULL;
-  GPtrArray *results = pmap_executor_map (executor, (GVariant **) items->pdata, items->len,
-                                          func, NULL, NULL, &error);
+  GPtrArray *results;
+
+  test_load_module ();
+  if (func != NULL)
+    results = pmap_executor_map (executor, (GVariant **) items->pdata, items->len,
+                                 func, NULL, NULL, &error);
+  else
+    results = pmap_executor_map_by_name (executor, "test.inspect-bytes",
+                                         (GVariant **) items->pdata, items->len,
+                                         NULL, &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (results->len, ==, items->len);
@@ -255,7 +209,7 @@ test_once_per_worker (void)
     {
       g_autoptr(GVariant) big = big_bytes_new (round);
       g_autoptr(GPtrArray) items = inspect_items_new (big, NULL, G_MAXUINT);
-      g_autoptr(GPtrArray) results = map (executor, inspect, items);
+      g_autoptr(GPtrArray) results = map (executor, NULL, items);
       GArray *pids = assert_shared_once (results, "memfd:pmap-shared");
 
       g_assert_cmpuint (pids->len, >=, 1);
@@ -288,7 +242,7 @@ test_replaced_worker (void)
   g_autoptr(GArray) pids = NULL;
 
   pmap_executor_set_retries (executor, 1);
-  results = map (executor, inspect, items);
+  results = map (executor, NULL, items);
   /* Task 10 ran again on a worker started for it, which found the value
    * in its own mapping of the shared memfd. */
   pids = assert_shared_once (results, "memfd:pmap-shared");
@@ -322,7 +276,7 @@ test_max_nbytes (void)
   /* Not shared: each batch of four brings its own copy, in the memfd of
    * the batch, and the worker maps no shared value. */
   {
-    g_autoptr(GPtrArray) results = map (executor, inspect, items);
+    g_autoptr(GPtrArray) results = map (executor, NULL, items);
 
     for (guint i = 0; i < results->len; i++)
       {
@@ -338,7 +292,7 @@ test_max_nbytes (void)
   g_object_set (executor, "max-nbytes", (guint64) BIG_SIZE, NULL);
   g_assert_cmpuint (n_notified, ==, 2);
   {
-    g_autoptr(GPtrArray) results = map (executor, inspect, items);
+    g_autoptr(GPtrArray) results = map (executor, NULL, items);
     g_autoptr(GArray) pids = assert_shared_once (results, "memfd:pmap-shared");
   }
 
@@ -394,7 +348,7 @@ test_shared_bytes (void)
 
   big = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE));
   items = inspect_items_new (big, NULL, G_MAXUINT);
-  results = map (executor, inspect, items);
+  results = map (executor, NULL, items);
   pids = assert_shared_once (results, "memfd:pmap-bytes");
 
   copy_items = inspect_items_new (copy, NULL, G_MAXUINT);
