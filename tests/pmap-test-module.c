@@ -116,6 +116,45 @@ where (GVariant  *input,
   return g_variant_new ("(xx)", g_variant_get_int64 (input), (gint64) getpid ());
 }
 
+/* The sum of the bytes of every bytestring in @value, tuples and variants
+ * included. */
+static guint64
+sum_bytes (GVariant *value)
+{
+  guint64 sum = 0;
+
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING))
+    {
+      gsize size;
+      const guint8 *data = g_variant_get_fixed_array (value, &size, 1);
+
+      for (gsize i = 0; i < size; i++)
+        sum += data[i];
+      return sum;
+    }
+
+  if (g_variant_is_container (value) && !g_variant_is_of_type (value, G_VARIANT_TYPE_ARRAY))
+    for (gsize i = 0, n = g_variant_n_children (value); i < n; i++)
+      {
+        g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
+
+        sum += sum_bytes (child);
+      }
+
+  return sum;
+}
+
+/* (u…) → (ut): the index and the sum of all the input's bytes. */
+static GVariant *
+checksum (GVariant  *input,
+          gpointer   user_data,
+          GError   **error)
+{
+  g_autoptr(GVariant) index = g_variant_get_child_value (input, 0);
+
+  return g_variant_new ("(@ut)", index, sum_bytes (input));
+}
+
 /* What /proc/self/maps says of the mapping that holds @address: its path,
  * "" for anonymous memory; and how many mappings of shared values (the
  * memfds that pmap-glib names) the process has. */
@@ -202,4 +241,5 @@ pmap_module_register (void)
   pmap_register_function ("test.where", where, NULL, NULL);
   pmap_register_function ("test.leak-mb", leak_mb, NULL, NULL);
   pmap_register_function ("test.inspect-bytes", inspect_bytes, NULL, NULL);
+  pmap_register_function ("test.checksum", checksum, NULL, NULL);
 }

@@ -3,10 +3,10 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * main() calls pmap_host_workers() first: the workers are this program.
- * The test module's "test.inspect-bytes" looks at where its input lies in
- * the worker's memory, which is what shows that a shared value was sent
- * to a worker once.
+ * The workers run the pmap-worker helper, which loads the test module. Its
+ * "test.inspect-bytes" looks at where its input lies in the worker's
+ * memory, which is what shows that a shared value was sent to a worker
+ * once.
  */
 
 #include <string.h>
@@ -18,47 +18,6 @@
 
 #define BIG_SIZE (2 * 1024 * 1024)
 #define N_INPUTS 40
-
-/* The functions that workers run. */
-
-/* The sum of the bytes of every bytestring in @value, tuples and variants
- * included. */
-static guint64
-sum_bytes (GVariant *value)
-{
-  guint64 sum = 0;
-
-  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING))
-    {
-      gsize size;
-      const guint8 *data = g_variant_get_fixed_array (value, &size, 1);
-
-      for (gsize i = 0; i < size; i++)
-        sum += data[i];
-      return sum;
-    }
-
-  if (g_variant_is_container (value) && !g_variant_is_of_type (value, G_VARIANT_TYPE_ARRAY))
-    for (gsize i = 0, n = g_variant_n_children (value); i < n; i++)
-      {
-        g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
-
-        sum += sum_bytes (child);
-      }
-
-  return sum;
-}
-
-/* (u…) → (ut): the index and the sum of all the input's bytes. */
-static GVariant *
-checksum (GVariant  *input,
-          gpointer   user_data,
-          GError   **error)
-{
-  g_autoptr(GVariant) index = g_variant_get_child_value (input, 0);
-
-  return g_variant_new ("(@ut)", index, sum_bytes (input));
-}
 
 /* Inputs. */
 
@@ -92,27 +51,23 @@ inspect_items_new (GVariant   *big,
   return items;
 }
 
-/* Maps @func, or with NULL the test module's "test.inspect-bytes":
+/* Maps a function of the test module: "test.checksum", (u…) → (ut), the
+ * index and the sum of all the input's bytes; or "test.inspect-bytes",
  * (us@ay) → (xtsu), the worker's pid, where the bytestring's data lies,
- * the mapping that holds it, and how many shared values the worker maps;
- * the worker dies the first time it runs for a path that does not exist
+ * the mapping that holds it, and how many shared values the worker maps,
+ * the worker dying the first time it runs for a path that does not exist
  * yet. */
 static GPtrArray *
 map (PmapExecutor *executor,
-     PmapFunc      func,
+     const char   *name,
      GPtrArray    *items)
 {
   g_autoptr(GError) error = NULL;
   GPtrArray *results;
 
   test_load_module ();
-  if (func != NULL)
-    results = pmap_executor_map (executor, (GVariant **) items->pdata, items->len,
-                                 func, NULL, NULL, &error);
-  else
-    results = pmap_executor_map_by_name (executor, "test.inspect-bytes",
-                                         (GVariant **) items->pdata, items->len,
-                                         NULL, &error);
+  results = pmap_executor_map_by_name (executor, name, (GVariant **) items->pdata,
+                                       items->len, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (results->len, ==, items->len);
@@ -185,8 +140,8 @@ test_same_results_as_threads (void)
     }
 
   pmap_executor_set_backend (threads, backend);
-  expected = map (threads, checksum, items);
-  results = map (processes, checksum, items);
+  expected = map (threads, "test.checksum", items);
+  results = map (processes, "test.checksum", items);
   for (guint i = 0; i < items->len; i++)
     g_assert_true (g_variant_equal (results->pdata[i], expected->pdata[i]));
 
@@ -209,7 +164,7 @@ test_once_per_worker (void)
     {
       g_autoptr(GVariant) big = big_bytes_new (round);
       g_autoptr(GPtrArray) items = inspect_items_new (big, NULL, G_MAXUINT);
-      g_autoptr(GPtrArray) results = map (executor, NULL, items);
+      g_autoptr(GPtrArray) results = map (executor, "test.inspect-bytes", items);
       GArray *pids = assert_shared_once (results, "memfd:pmap-shared");
 
       g_assert_cmpuint (pids->len, >=, 1);
@@ -242,7 +197,7 @@ test_replaced_worker (void)
   g_autoptr(GArray) pids = NULL;
 
   pmap_executor_set_retries (executor, 1);
-  results = map (executor, NULL, items);
+  results = map (executor, "test.inspect-bytes", items);
   /* Task 10 ran again on a worker started for it, which found the value
    * in its own mapping of the shared memfd. */
   pids = assert_shared_once (results, "memfd:pmap-shared");
@@ -276,7 +231,7 @@ test_max_nbytes (void)
   /* Not shared: each batch of four brings its own copy, in the memfd of
    * the batch, and the worker maps no shared value. */
   {
-    g_autoptr(GPtrArray) results = map (executor, NULL, items);
+    g_autoptr(GPtrArray) results = map (executor, "test.inspect-bytes", items);
 
     for (guint i = 0; i < results->len; i++)
       {
@@ -292,7 +247,7 @@ test_max_nbytes (void)
   g_object_set (executor, "max-nbytes", (guint64) BIG_SIZE, NULL);
   g_assert_cmpuint (n_notified, ==, 2);
   {
-    g_autoptr(GPtrArray) results = map (executor, NULL, items);
+    g_autoptr(GPtrArray) results = map (executor, "test.inspect-bytes", items);
     g_autoptr(GArray) pids = assert_shared_once (results, "memfd:pmap-shared");
   }
 
@@ -348,12 +303,12 @@ test_shared_bytes (void)
 
   big = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE));
   items = inspect_items_new (big, NULL, G_MAXUINT);
-  results = map (executor, NULL, items);
+  results = map (executor, "test.inspect-bytes", items);
   pids = assert_shared_once (results, "memfd:pmap-bytes");
 
   copy_items = inspect_items_new (copy, NULL, G_MAXUINT);
-  sums = map (executor, checksum, items);
-  copy_sums = map (executor, checksum, copy_items);
+  sums = map (executor, "test.checksum", items);
+  copy_sums = map (executor, "test.checksum", copy_items);
   for (guint i = 0; i < items->len; i++)
     g_assert_true (g_variant_equal (sums->pdata[i], copy_sums->pdata[i]));
 
@@ -365,8 +320,6 @@ main (int   argc,
       char *argv[])
 {
   struct rlimit no_core = { 0, 0 };
-
-  pmap_host_workers ();
 
   /* The worker that dies on purpose leaves no core file. */
   setrlimit (RLIMIT_CORE, &no_core);
