@@ -356,8 +356,10 @@ pmap_channel_send (PmapChannel      *self,
 }
 
 
-/* Sends a small message with the descriptor @fd, which stays ours: the
- * frame goes out at once, the descriptor with its first byte. */
+/* Sends a message with the descriptor @fd, which stays ours: the frame
+ * goes out at once, through the socket whatever its size (the messages
+ * that carry a descriptor are small), the descriptor with its first
+ * byte. */
 gboolean
 pmap_channel_send_with_fd (PmapChannel      *self,
                            PmapMessageKind   kind,
@@ -374,7 +376,6 @@ pmap_channel_send_with_fd (PmapChannel      *self,
 
   message = g_variant_ref_sink (g_variant_new ("(uv)", (guint32) kind, owned));
   size = g_variant_get_size (message);
-  g_assert (size + PMAP_PROTOCOL_HEADER_SIZE <= BUFFER_SIZE);
 
   frame = g_malloc (PMAP_PROTOCOL_HEADER_SIZE + size);
   ((guint32 *) frame)[0] = GUINT32_TO_LE (PMAP_PROTOCOL_MAGIC);

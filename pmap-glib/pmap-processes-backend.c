@@ -214,8 +214,10 @@ run_remote_batch (PmapJob        *job,
       !pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
       !pmap_channel_flush (channel, &error))
     {
-      /* Too large to send is the batch's fault; anything else, the
-       * channel's, which the receive below reports. */
+      /* Too large to send, or a shared value without shared memory, is
+       * the batch's fault; anything else, the channel's, which the
+       * receive below reports (a SHARE that failed leaves the BATCH
+       * unsent, but only on a channel that is broken). */
       if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE))
         {
           pmap_job_fail (job, first, g_steal_pointer (&error));
@@ -425,9 +427,6 @@ batch_range (GVariant *batch,
   g_autoptr(GVariant) values = NULL;
   g_autoptr(GVariant) substitutions = NULL;
   g_autoptr(PmapPacker) range = pmap_packer_new ();
-  GVariantBuilder kept;
-  GVariantIter iter;
-  GVariant *substitution;
   const char *serializer;
   guint first;
 
@@ -440,21 +439,10 @@ batch_range (GVariant *batch,
       pmap_packer_add (range, value);
     }
 
-  g_variant_builder_init (&kept, G_VARIANT_TYPE ("a(uayt)"));
-  g_variant_iter_init (&iter, substitutions);
-  while ((substitution = g_variant_iter_next_value (&iter)) != NULL)
-    {
-      guint32 index;
-
-      g_variant_get_child (substitution, 0, "u", &index);
-      if (index >= start && index < end)
-        g_variant_builder_add_value (&kept, substitution);
-      g_variant_unref (substitution);
-    }
-
   return g_variant_ref_sink (g_variant_new ("(@(sv)suv@a(uayt))", ref, serializer, start,
                                             pmap_packer_end (range),
-                                            g_variant_builder_end (&kept)));
+                                            pmap_share_substitutions_range (substitutions,
+                                                                            start, end)));
 }
 
 typedef struct

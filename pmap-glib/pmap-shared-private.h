@@ -31,6 +31,11 @@ GVariant       *pmap_share_table_substitute (PmapShareTable  *self,
                                              GVariant        *input,
                                              guint            index,
                                              GVariantBuilder *substitutions);
+/* The substitutions of a batch's for the tasks [@start, @end), floating:
+ * those of a part of the batch, run again. */
+GVariant       *pmap_share_substitutions_range (GVariant *substitutions,
+                                                guint     start,
+                                                guint     end);
 /* Sends @worker the values that @batch names and that it does not hold. */
 gboolean        pmap_share_table_send    (PmapShareTable  *self,
                                           PmapWorker      *worker,

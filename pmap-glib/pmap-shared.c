@@ -288,6 +288,30 @@ pmap_share_table_substitute (PmapShareTable  *self,
   return substitute (self, input, index, path, substitutions);
 }
 
+GVariant *
+pmap_share_substitutions_range (GVariant *substitutions,
+                                guint     start,
+                                guint     end)
+{
+  GVariantBuilder kept;
+  GVariantIter iter;
+  GVariant *substitution;
+
+  g_variant_builder_init (&kept, G_VARIANT_TYPE ("a(uayt)"));
+  g_variant_iter_init (&iter, substitutions);
+  while ((substitution = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      guint32 index;
+
+      g_variant_get_child (substitution, 0, "u", &index);
+      if (index >= start && index < end)
+        g_variant_builder_add_value (&kept, substitution);
+      g_variant_unref (substitution);
+    }
+
+  return g_variant_builder_end (&kept);
+}
+
 /* The memfd of @share, written the first time a worker needs it: the one
  * of the shared bytes that its data lies in, or a new one. Under the
  * lock. */
@@ -336,6 +360,7 @@ pmap_share_table_send (PmapShareTable  *self,
   g_variant_iter_init (&iter, substitutions);
   while (g_variant_iter_next (&iter, "(u@ayt)", NULL, NULL, &id))
     {
+      g_autoptr(GError) local_error = NULL;
       Share *share;
       gboolean ready;
 
@@ -345,11 +370,21 @@ pmap_share_table_send (PmapShareTable  *self,
       g_mutex_lock (&self->mutex);
       share = g_hash_table_lookup (self->by_id, &id);
       g_assert (share != NULL);
-      ready = ensure_memfd (share, error);
+      ready = ensure_memfd (share, &local_error);
       g_mutex_unlock (&self->mutex);
 
-      if (!ready ||
-          !pmap_channel_send_with_fd (channel, PMAP_MESSAGE_SHARE,
+      /* The batch's fault, not the worker's: its first task fails, and
+       * the worker stays. */
+      if (!ready)
+        {
+          g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
+                       "A value of %" G_GSIZE_FORMAT " bytes that the inputs "
+                       "share could not be put in shared memory for the "
+                       "workers: %s", share->size, local_error->message);
+          return FALSE;
+        }
+
+      if (!pmap_channel_send_with_fd (channel, PMAP_MESSAGE_SHARE,
                                       g_variant_new ("(tstt)", id,
                                                      g_variant_get_type_string (share->value),
                                                      share->offset, (guint64) share->size),
