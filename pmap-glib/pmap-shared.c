@@ -431,7 +431,9 @@ pmap_share_store_add (PmapShareStore  *self,
   int fd = pmap_channel_take_fd (channel);
 
   g_variant_get (body, "(t&stt)", &id, &type, &offset, &size);
-  if (fd < 0 || !g_variant_type_string_is_valid (type))
+  /* A value has a definite type: "r" or "*" name none. */
+  if (fd < 0 || !g_variant_type_string_is_valid (type) ||
+      !g_variant_type_is_definite (G_VARIANT_TYPE (type)))
     {
       if (fd >= 0)
         close (fd);

@@ -217,14 +217,17 @@ write_message_seeds (const char *dir)
 }
 
 /* A value shared as the parent shares it: the memfd of @value's data, the
- * SHARE frame of id 1 that it goes with, then @messages. */
+ * SHARE frame of id 1 that it goes with, saying that the value is of
+ * @type (its own if NULL), then @messages. */
 static GByteArray *
 shared_stream_of (GVariant      *value,
+                  const char    *type,
                   const Message *messages,
                   guint          n_messages)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (value);
-  Message share = MESSAGE (SHARE, "(tstt)", (guint64) 1, g_variant_get_type_string (owned),
+  Message share = MESSAGE (SHARE, "(tstt)", (guint64) 1,
+                           type != NULL ? type : g_variant_get_type_string (owned),
                            (guint64) 0, (guint64) g_variant_get_size (owned));
   g_autoptr(GByteArray) share_frame = frames_of (&share, 1);
   g_autoptr(GByteArray) frames = frames_of (messages, n_messages);
@@ -279,6 +282,7 @@ write_batch_seeds (const char *dir)
              g_variant_new_array (NULL, shared_inputs, 2),
              substitutions),
   };
+  Message quit = MESSAGE (QUIT, "()");
   Message in_memfd = MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 0, mixed (), no_shares ());
 
   save (dir, "fuzz-batch", "identity", stream_of (frames_of (identity, G_N_ELEMENTS (identity))));
@@ -292,8 +296,12 @@ write_batch_seeds (const char *dir)
   /* A value shared, put in place in two inputs, forgotten, then named
    * again. */
   save (dir, "fuzz-batch", "shared",
-        shared_stream_of (g_variant_new_parsed ("@ay [1, 2, 3, 4, 5, 6, 7, 8]"),
+        shared_stream_of (g_variant_new_parsed ("@ay [1, 2, 3, 4, 5, 6, 7, 8]"), NULL,
                           with_shared, G_N_ELEMENTS (with_shared)));
+  /* A type that no value has, on which GVariant asserts. */
+  save (dir, "fuzz-batch", "shared-indefinite",
+        shared_stream_of (g_variant_new_parsed ("@ay [1, 2, 3, 4, 5, 6, 7, 8]"), "ar",
+                          &quit, 1));
 }
 
 int
