@@ -22,15 +22,22 @@
 /* Inputs. */
 
 static GVariant *
-big_bytes_new (guint8 seed)
+bytes_new (gsize  size,
+           guint8 seed)
 {
-  guint8 *data = g_malloc (BIG_SIZE);
+  guint8 *data = g_malloc (size);
 
-  for (gsize i = 0; i < BIG_SIZE; i++)
+  for (gsize i = 0; i < size; i++)
     data[i] = (guint8) (i * 7 + seed);
 
   return g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, data,
-                                                      BIG_SIZE, TRUE, g_free, data));
+                                                      size, TRUE, g_free, data));
+}
+
+static GVariant *
+big_bytes_new (guint8 seed)
+{
+  return bytes_new (BIG_SIZE, seed);
 }
 
 /* (us@ay) inputs, all with @big; task @dies dies once, by @dir. */
@@ -262,6 +269,48 @@ test_max_nbytes (void)
   test_stop_idle_workers ();
 }
 
+/* max-nbytes is also where the parent's messages start to travel as
+ * memfds: a batch of one input of 96 KiB goes through the socket by
+ * default, and in a memfd under a max-nbytes of 64 KiB. Each input has a
+ * value of its own, which nothing shares. */
+static void
+test_max_nbytes_frames (void)
+{
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  const char *expected[] = { NULL, "memfd:pmap-message" };
+  guint64 max_nbytes[] = { 1024 * 1024, 64 * 1024 };
+
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autoptr(GVariant) own = bytes_new (96 * 1024, i);
+
+      g_ptr_array_add (items, g_variant_ref_sink (g_variant_new ("(us@ay)", i, "", own)));
+    }
+
+  for (guint round = 0; round < G_N_ELEMENTS (max_nbytes); round++)
+    {
+      g_autoptr(GPtrArray) results = NULL;
+
+      pmap_executor_set_max_nbytes (executor, max_nbytes[round]);
+      results = map (executor, "test.inspect-bytes", items);
+      for (guint i = 0; i < results->len; i++)
+        {
+          const char *mapping;
+          guint n_shared;
+
+          g_variant_get (results->pdata[i], "(xt&su)", NULL, NULL, &mapping, &n_shared);
+          g_assert_cmpuint (n_shared, ==, 0);
+          if (expected[round] != NULL)
+            g_assert_nonnull (strstr (mapping, expected[round]));
+          else
+            g_assert_null (strstr (mapping, "memfd:"));
+        }
+    }
+
+  test_stop_idle_workers ();
+}
+
 static gboolean
 fill_pattern (guint8   *data,
               gsize     size,
@@ -330,6 +379,7 @@ main (int   argc,
   g_test_add_func ("/Pmap/Shared/once-per-worker", test_once_per_worker);
   g_test_add_func ("/Pmap/Shared/replaced-worker", test_replaced_worker);
   g_test_add_func ("/Pmap/Shared/max-nbytes", test_max_nbytes);
+  g_test_add_func ("/Pmap/Shared/max-nbytes-frames", test_max_nbytes_frames);
   g_test_add_func ("/Pmap/Shared/shared-bytes", test_shared_bytes);
 
   return g_test_run ();
