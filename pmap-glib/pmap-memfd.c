@@ -59,6 +59,10 @@ pmap_memfd_new_named (const char  *name,
       return -1;
     }
 
+  /* A child that another thread forks keeps the mappings it inherits until
+   * it execs, and a writable one would keep the memfd from being sealed. */
+  madvise (*map, size, MADV_DONTFORK);
+
   return fd;
 }
 
@@ -70,12 +74,27 @@ pmap_memfd_new (gsize     size,
   return pmap_memfd_new_named ("pmap-message", size, map, error);
 }
 
-/* Seals a written memfd against writes and resizing, for good. */
+/* How long a seal waits for children forked while the memfd was mapped
+ * for writing, in the instant before MADV_DONTFORK, to exec or exit. */
+#define SEAL_BUSY_RETRIES 1000
+#define SEAL_BUSY_WAIT_US 1000
+
+/* Seals a written memfd, no longer mapped for writing here, against writes
+ * and resizing, for good. */
 gboolean
 pmap_memfd_seal (int      fd,
                  GError **error)
 {
-  return fcntl (fd, F_ADD_SEALS, MEMFD_SEALS) == 0 || set_errno_error (error, "seal");
+  for (int i = 0; i < SEAL_BUSY_RETRIES; i++)
+    {
+      if (fcntl (fd, F_ADD_SEALS, MEMFD_SEALS) == 0)
+        return TRUE;
+      if (errno != EBUSY)
+        break;
+      g_usleep (SEAL_BUSY_WAIT_US);
+    }
+
+  return set_errno_error (error, "seal");
 }
 
 /* F_GET_SEALS fails on files that are not memfds, which must not pass. */
