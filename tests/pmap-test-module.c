@@ -144,15 +144,19 @@ sum_bytes (GVariant *value)
   return sum;
 }
 
-/* (u…) → (ut): the index and the sum of all the input's bytes. */
+/* (u…) → (ut): the index and the sum of all the input's bytes; any other
+ * input → (0, the sum). */
 static GVariant *
 checksum (GVariant  *input,
           gpointer   user_data,
           GError   **error)
 {
-  g_autoptr(GVariant) index = g_variant_get_child_value (input, 0);
+  guint32 index = 0;
 
-  return g_variant_new ("(@ut)", index, sum_bytes (input));
+  if (g_str_has_prefix (g_variant_get_type_string (input), "(u"))
+    g_variant_get_child (input, 0, "u", &index);
+
+  return g_variant_new ("(ut)", index, sum_bytes (input));
 }
 
 /* What /proc/self/maps says of the mapping that holds @address: its path,

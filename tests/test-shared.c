@@ -121,8 +121,8 @@ assert_shared_once (GPtrArray  *results,
 
 /* Tests. */
 
-/* Inputs that share large values, as a tuple's child and inside a
- * variant, give the threads backend's results. */
+/* Inputs that share large values, wherever they hold them, give the
+ * threads backend's results. */
 static void
 test_same_results_as_threads (void)
 {
@@ -138,12 +138,19 @@ test_same_results_as_threads (void)
   for (guint i = 0; i < N_INPUTS; i++)
     {
       /* Every third input holds a value of its own, which travels as
-       * usual. */
+       * usual; others hold the shared ones as a child, in a variant, as
+       * the input itself, and deeper in tuples. */
       g_autoptr(GVariant) own = i % 3 == 0 ? big_bytes_new (i) : NULL;
+      GVariant *input;
 
-      g_ptr_array_add (items, g_variant_ref_sink (g_variant_new ("(u@ay@v)", i,
-                                                                 own != NULL ? own : first,
-                                                                 g_variant_new_variant (second))));
+      if (i % 5 == 1)
+        input = g_variant_ref (first);
+      else if (i % 5 == 2)
+        input = g_variant_new ("(u(s@ay))", i, "deeper", second);
+      else
+        input = g_variant_new ("(u@ay@v)", i, own != NULL ? own : first,
+                               g_variant_new_variant (second));
+      g_ptr_array_add (items, g_variant_ref_sink (input));
     }
 
   pmap_executor_set_backend (threads, backend);
