@@ -142,6 +142,20 @@ count_values (PmapShareTable *self,
     }
 }
 
+/* Whether values of @type are smaller than @max_nbytes whatever they hold:
+ * numbers, booleans, and tuples and dict entries of them, which take at
+ * most 8 bytes and 7 of padding per character of their type. Asking a
+ * value its size takes a lock, which a map of a million numbers would
+ * feel. */
+static gboolean
+is_always_small (const char *type,
+                 guint64     max_nbytes)
+{
+  gsize length = strspn (type, "bynqiuxthd(){}");
+
+  return type[length] == '\0' && 16 * (guint64) length < max_nbytes;
+}
+
 static gboolean
 is_single (gpointer key,
            gpointer value,
@@ -155,6 +169,7 @@ pmap_share_table_new (PmapJob *job,
                       guint64  max_nbytes)
 {
   g_autoptr(PmapShareTable) self = g_new0 (PmapShareTable, 1);
+  const char *small_type = NULL;
   GHashTableIter iter;
   Share *share;
 
@@ -165,7 +180,18 @@ pmap_share_table_new (PmapJob *job,
   self->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
 
   for (guint i = 0, n = pmap_job_get_n_tasks (job); i < n; i++)
-    count_values (self, pmap_job_get_input (job, i), 0);
+    {
+      GVariant *input = pmap_job_get_input (job, i);
+      const char *type = g_variant_get_type_string (input);
+
+      /* Type strings are interned: most maps have inputs of one type. */
+      if (type == small_type)
+        continue;
+      if (is_always_small (type, self->max_nbytes))
+        small_type = type;
+      else
+        count_values (self, input, 0);
+    }
 
   /* A value that one input holds travels in its batch, as any other. */
   g_hash_table_foreach_remove (self->by_data, is_single, NULL);
