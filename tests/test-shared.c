@@ -144,7 +144,7 @@ test_same_results_as_threads (void)
       GVariant *input;
 
       if (i % 5 == 1)
-        input = g_variant_ref (first);
+        input = first;
       else if (i % 5 == 2)
         input = g_variant_new ("(u(s@ay))", i, "deeper", second);
       else
