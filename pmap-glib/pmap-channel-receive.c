@@ -179,6 +179,12 @@ fill (PmapChannel    *self,
   return TRUE;
 }
 
+int
+pmap_channel_take_fd (PmapChannel *self)
+{
+  return GPOINTER_TO_INT (g_queue_pop_head (&self->fds)) - 1;
+}
+
 /* Maps the memfd that came with a header announcing @size bytes. */
 static GBytes *
 receive_memfd_frame (PmapChannel  *self,
@@ -186,7 +192,7 @@ receive_memfd_frame (PmapChannel  *self,
                      gboolean      strict,
                      GError      **error)
 {
-  int fd = GPOINTER_TO_INT (g_queue_pop_head (&self->fds)) - 1;
+  int fd = pmap_channel_take_fd (self);
   GBytes *frame;
 
   if (fd < 0)

@@ -42,6 +42,7 @@ struct _PmapChannel
    * that its pages are allocated once, but only while the worker no longer
    * maps it: a worker lets go of a batch once it has answered it, but a
    * task may keep an input, which must not change under it. */
+  guint64     memfd_threshold;
   gboolean    reuse_memfd;
   int         peer_pid;
   int         arena_fd;

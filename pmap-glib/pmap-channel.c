@@ -34,6 +34,7 @@ pmap_channel_new (int fd)
 
   self->fd = fd;
   self->arena_fd = -1;
+  self->memfd_threshold = PMAP_PROTOCOL_MEMFD_THRESHOLD;
   self->out = g_byte_array_sized_new (BUFFER_SIZE);
   self->in = g_malloc (BUFFER_SIZE);
 
@@ -64,6 +65,13 @@ pmap_channel_reuse_memfd (PmapChannel *self,
 {
   self->reuse_memfd = TRUE;
   self->peer_pid = peer_pid;
+}
+
+void
+pmap_channel_set_memfd_threshold (PmapChannel *self,
+                                  guint64      threshold)
+{
+  self->memfd_threshold = threshold;
 }
 
 /* Sets @error from errno, for an operation on the channel that @what
@@ -193,6 +201,56 @@ memfd_for_frame (PmapChannel  *self,
   return fd;
 }
 
+/* Writes @size bytes, the first of them with the descriptor @fd
+ * (SCM_RIGHTS), which stays ours. */
+static gboolean
+write_with_fd (PmapChannel   *self,
+               gconstpointer  data,
+               gsize          size,
+               int            fd,
+               GError       **error)
+{
+  union {
+    struct cmsghdr header;
+    char space[CMSG_SPACE (sizeof (int))];
+  } control;
+  struct iovec vector = { (gpointer) data, size };
+  struct msghdr message = {
+    .msg_iov = &vector,
+    .msg_iovlen = 1,
+    .msg_control = control.space,
+    .msg_controllen = sizeof control.space,
+  };
+  struct cmsghdr *cmsg;
+
+  memset (&control, 0, sizeof control);
+  cmsg = CMSG_FIRSTHDR (&message);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
+
+  for (;;)
+    {
+      ssize_t n = sendmsg (self->fd, &message, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return pmap_channel_set_io_error (error, "write to");
+
+      /* The descriptor went with the first byte; the rest follows without
+       * it. */
+      if ((gsize) n < size)
+        {
+          struct iovec rest = { (guint8 *) data + n, size - n };
+
+          return write_vectors (self, &rest, 1, error);
+        }
+      return TRUE;
+    }
+}
+
 /* Writes the frame body into a memfd and sends the frame's header with its
  * descriptor. The body's size is in the header: a reused memfd may be
  * larger. */
@@ -209,18 +267,6 @@ send_memfd_frame (PmapChannel      *self,
   guint8 *map;
   int fd;
   gboolean sent;
-  union {
-    struct cmsghdr header;
-    char space[CMSG_SPACE (sizeof (int))];
-  } control;
-  struct iovec vector = { header, sizeof header };
-  struct msghdr message = {
-    .msg_iov = &vector,
-    .msg_iovlen = 1,
-    .msg_control = control.space,
-    .msg_controllen = sizeof control.space,
-  };
-  struct cmsghdr *cmsg;
 
   fd = memfd_for_frame (self, frame_size, &map, error);
   if (fd < 0)
@@ -245,35 +291,7 @@ send_memfd_frame (PmapChannel      *self,
 
   header[0] = GUINT32_TO_LE (PMAP_PROTOCOL_MAGIC_MEMFD);
   header[1] = GUINT32_TO_LE ((guint32) frame_size);
-
-  memset (&control, 0, sizeof control);
-  cmsg = CMSG_FIRSTHDR (&message);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
-
-  for (;;)
-    {
-      ssize_t n = sendmsg (self->fd, &message, MSG_NOSIGNAL);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-
-      /* The descriptor went with the first byte; the rest of the header
-       * follows without it. */
-      if (n > 0 && (gsize) n < sizeof header)
-        {
-          struct iovec rest = { (guint8 *) header + n, sizeof header - n };
-
-          n = write_vectors (self, &rest, 1, error) ? (ssize_t) sizeof header : -2;
-        }
-
-      sent = n == (ssize_t) sizeof header;
-      if (!sent && n == -1)
-        pmap_channel_set_io_error (error, "write to");
-      break;
-    }
+  sent = write_with_fd (self, header, sizeof header, fd, error);
 
   if (!self->reuse_memfd)
     close (fd);
@@ -320,7 +338,7 @@ pmap_channel_send (PmapChannel      *self,
   vectors[2] = (struct iovec) { (gpointer) "", 1 };
   vectors[3] = (struct iovec) { (gpointer) type, type_size };
 
-  if (frame_size >= PMAP_PROTOCOL_MEMFD_THRESHOLD)
+  if (frame_size >= MAX (self->memfd_threshold, PMAP_PROTOCOL_MIN_MEMFD_THRESHOLD))
     return pmap_channel_flush (self, error) &&
            send_memfd_frame (self, kind, owned, frame_size, error);
 
@@ -337,3 +355,33 @@ pmap_channel_send (PmapChannel      *self,
   return TRUE;
 }
 
+
+/* Sends a message with the descriptor @fd, which stays ours: the frame
+ * goes out at once, through the socket whatever its size (the messages
+ * that carry a descriptor are small), the descriptor with its first
+ * byte. */
+gboolean
+pmap_channel_send_with_fd (PmapChannel      *self,
+                           PmapMessageKind   kind,
+                           GVariant         *body,
+                           int               fd,
+                           GError          **error)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (body);
+  g_autoptr(GVariant) message = NULL;
+  g_autofree guint8 *frame = NULL;
+  gsize size;
+
+  g_assert (g_variant_is_of_type (owned, pmap_message_body_type (kind)));
+
+  message = g_variant_ref_sink (g_variant_new ("(uv)", (guint32) kind, owned));
+  size = g_variant_get_size (message);
+
+  frame = g_malloc (PMAP_PROTOCOL_HEADER_SIZE + size);
+  ((guint32 *) frame)[0] = GUINT32_TO_LE (PMAP_PROTOCOL_MAGIC);
+  ((guint32 *) frame)[1] = GUINT32_TO_LE ((guint32) size);
+  g_variant_store (message, frame + PMAP_PROTOCOL_HEADER_SIZE);
+
+  return pmap_channel_flush (self, error) &&
+         write_with_fd (self, frame, PMAP_PROTOCOL_HEADER_SIZE + size, fd, error);
+}

@@ -66,6 +66,7 @@ prepare_job (PmapExecutor   *self,
                       pmap_executor_get_batch_size (self));
   pmap_job_set_timeout (job, pmap_executor_get_timeout (self));
   pmap_job_set_retries (job, pmap_executor_get_retries (self));
+  pmap_job_set_max_nbytes (job, pmap_executor_get_max_nbytes (self));
   if (outcomes)
     pmap_job_set_continue_on_error (job);
   return job;

@@ -11,6 +11,11 @@
 
 G_BEGIN_DECLS
 
+/* PmapExecutor:max-nbytes: joblib's default, and the least, below which
+ * a memfd costs more than the copy it saves. */
+#define PMAP_DEFAULT_MAX_NBYTES (G_GUINT64_CONSTANT (1024) * 1024)
+#define PMAP_MIN_MAX_NBYTES     G_GUINT64_CONSTANT (4096)
+
 const GError *pmap_executor_get_setting_error      (PmapExecutor *self);
 PmapBackend  *pmap_executor_get_sequential_backend (PmapExecutor *self);
 void     pmap_executor_emit_progress (gpointer        target,

@@ -63,6 +63,7 @@ struct _PmapExecutor
   guint        batch_size;
   double       timeout;
   guint        retries;
+  guint64      max_nbytes;
 };
 
 enum {
@@ -73,6 +74,7 @@ enum {
   PROP_SERIALIZER,
   PROP_TIMEOUT,
   PROP_RETRIES,
+  PROP_MAX_NBYTES,
   N_PROPS
 };
 
@@ -131,6 +133,10 @@ pmap_executor_get_property (GObject    *object,
       g_value_set_uint (value, self->retries);
       break;
 
+    case PROP_MAX_NBYTES:
+      g_value_set_uint64 (value, self->max_nbytes);
+      break;
+
     case PROP_SERIALIZER:
       g_value_set_object (value, self->serializer);
       break;
@@ -168,6 +174,10 @@ pmap_executor_set_property (GObject      *object,
 
     case PROP_RETRIES:
       pmap_executor_set_retries (self, g_value_get_uint (value));
+      break;
+
+    case PROP_MAX_NBYTES:
+      pmap_executor_set_max_nbytes (self, g_value_get_uint64 (value));
       break;
 
     case PROP_SERIALIZER:
@@ -286,6 +296,30 @@ pmap_executor_class_init (PmapExecutorClass *klass)
                         G_PARAM_STATIC_STRINGS));
 
   /**
+   * PmapExecutor:max-nbytes:
+   *
+   * From how many bytes on a value is large, for the `processes` backend,
+   * as joblib's `max_nbytes`. A message to a worker of this size or more
+   * travels as a sealed memfd that the worker maps read-only, not through
+   * the channel; and a large array or string that many inputs share (one
+   * #GVariant, or variants made with g_variant_new_from_bytes() over one
+   * #GBytes) is sent once to each worker, which keeps it mapped for the
+   * map, instead of once per task. Default: 1 MiB (1048576); the least is
+   * 4096. A value larger than any input turns sharing off.
+   *
+   * The other backends do not copy values, and ignore it. See
+   * [Large payloads](large-payloads.html).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_NBYTES] =
+    g_param_spec_uint64 ("max-nbytes", NULL, NULL,
+                         PMAP_MIN_MAX_NBYTES, G_MAXUINT64, PMAP_DEFAULT_MAX_NBYTES,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
    * PmapExecutor:serializer:
    *
    * How the function and the values travel to worker processes, for
@@ -337,6 +371,7 @@ static void
 pmap_executor_init (PmapExecutor *self)
 {
   self->sequential = pmap_sequential_backend_new ();
+  self->max_nbytes = PMAP_DEFAULT_MAX_NBYTES;
   self->n_jobs = pmap_executor_default_n_jobs (&self->n_jobs_error);
   self->backend = pmap_executor_default_backend (&self->backend_error);
   self->serializer = pmap_executor_default_serializer (&self->serializer_error);
@@ -634,6 +669,48 @@ pmap_executor_set_retries (PmapExecutor *self,
 
   self->retries = retries;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRIES]);
+}
+
+/**
+ * pmap_executor_get_max_nbytes:
+ * @self: an executor
+ *
+ * Gets [property@Pmap.Executor:max-nbytes].
+ *
+ * Returns: the size in bytes from which a value is large
+ *
+ * Since: 1.0
+ */
+guint64
+pmap_executor_get_max_nbytes (PmapExecutor *self)
+{
+  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), 0);
+
+  return self->max_nbytes;
+}
+
+/**
+ * pmap_executor_set_max_nbytes:
+ * @self: an executor
+ * @max_nbytes: the size in bytes from which a value is large, at least
+ *   4096
+ *
+ * Sets [property@Pmap.Executor:max-nbytes].
+ *
+ * Since: 1.0
+ */
+void
+pmap_executor_set_max_nbytes (PmapExecutor *self,
+                              guint64       max_nbytes)
+{
+  g_return_if_fail (PMAP_IS_EXECUTOR (self));
+  g_return_if_fail (max_nbytes >= PMAP_MIN_MAX_NBYTES);
+
+  if (self->max_nbytes == max_nbytes)
+    return;
+
+  self->max_nbytes = max_nbytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_NBYTES]);
 }
 
 /* The error of the first setting that the environment gave wrong, if

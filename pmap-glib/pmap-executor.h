@@ -55,6 +55,11 @@ PMAP_AVAILABLE_IN_1_0
 void          pmap_executor_set_retries          (PmapExecutor         *self,
                                                   guint                 retries);
 PMAP_AVAILABLE_IN_1_0
+guint64       pmap_executor_get_max_nbytes       (PmapExecutor         *self);
+PMAP_AVAILABLE_IN_1_0
+void          pmap_executor_set_max_nbytes       (PmapExecutor         *self,
+                                                  guint64               max_nbytes);
+PMAP_AVAILABLE_IN_1_0
 double        pmap_executor_get_timeout          (PmapExecutor         *self);
 PMAP_AVAILABLE_IN_1_0
 void          pmap_executor_set_timeout          (PmapExecutor         *self,

@@ -19,6 +19,7 @@
 # include "pmap-serializer.h"
 # include "pmap-wrapped.h"
 # include "pmap-outcome.h"
+# include "pmap-bytes.h"
 # include "pmap-executor.h"
 # include "pmap-worker.h"
 # include "pmap-javascript.h"

@@ -29,6 +29,9 @@ gint64     pmap_job_get_timeout_us  (PmapJob        *self);
 void       pmap_job_set_retries     (PmapJob        *self,
                                      guint           retries);
 guint      pmap_job_get_retries     (PmapJob        *self);
+void       pmap_job_set_max_nbytes  (PmapJob        *self,
+                                     guint64         max_nbytes);
+guint64    pmap_job_get_max_nbytes  (PmapJob        *self);
 void       pmap_job_set_notify      (PmapJob        *self,
                                      PmapJobNotify   notify,
                                      gpointer        user_data,

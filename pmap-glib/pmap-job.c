@@ -46,6 +46,8 @@ struct _PmapJob
    * worker's death or the timeout took runs again. */
   gint64         timeout_us;
   guint          retries;
+  /* PmapExecutor:max-nbytes. */
+  guint64        max_nbytes;
 
   /* Whether a failing task leaves the others running; then the errors of
    * the tasks that failed, by index. */
@@ -141,6 +143,8 @@ pmap_job_new (PmapCallable    *callable,
   self->n_tasks = inputs->len;
   self->n_jobs = n_jobs;
   self->batch_size = batch_size;
+  /* PmapExecutor:max-nbytes's default, until the executor sets it. */
+  self->max_nbytes = 1024 * 1024;
 
   self->results = g_ptr_array_new_full (self->n_tasks, variant_unref0);
   g_ptr_array_set_size (self->results, self->n_tasks);
@@ -204,6 +208,20 @@ guint
 pmap_job_get_retries (PmapJob *self)
 {
   return self->retries;
+}
+
+/* Before the job is submitted. */
+void
+pmap_job_set_max_nbytes (PmapJob *self,
+                         guint64  max_nbytes)
+{
+  self->max_nbytes = max_nbytes;
+}
+
+guint64
+pmap_job_get_max_nbytes (PmapJob *self)
+{
+  return self->max_nbytes;
 }
 
 void

@@ -9,6 +9,10 @@
 
 G_BEGIN_DECLS
 
+int       pmap_memfd_new_named    (const char *name,
+                                   gsize      size,
+                                   guint8   **map,
+                                   GError   **error);
 int       pmap_memfd_new          (gsize      size,
                                    guint8   **map,
                                    GError   **error);
@@ -17,6 +21,10 @@ gboolean  pmap_memfd_seal         (int        fd,
 GBytes   *pmap_memfd_map          (int        fd,
                                    guint32    size,
                                    gboolean   strict,
+                                   GError   **error);
+GBytes   *pmap_memfd_map_range    (int        fd,
+                                   guint64    offset,
+                                   guint64    size,
                                    GError   **error);
 gboolean  pmap_memfd_is_mapped_by (int        fd,
                                    int        pid);

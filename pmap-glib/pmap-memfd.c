@@ -38,14 +38,15 @@ set_errno_error (GError     **error,
   return FALSE;
 }
 
-/* A new memfd of @size bytes, mapped for writing at *@map; -1 with @error
- * set on failure. */
+/* A new memfd of @size bytes named @name (which /proc/PID/maps shows),
+ * mapped for writing at *@map; -1 with @error set on failure. */
 int
-pmap_memfd_new (gsize     size,
-                guint8  **map,
-                GError  **error)
+pmap_memfd_new_named (const char  *name,
+                      gsize        size,
+                      guint8     **map,
+                      GError     **error)
 {
-  int fd = memfd_create ("pmap-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  int fd = memfd_create (name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
   if (fd < 0)
     return set_errno_error (error, "create"), -1;
@@ -58,15 +59,42 @@ pmap_memfd_new (gsize     size,
       return -1;
     }
 
+  /* A child that another thread forks keeps the mappings it inherits until
+   * it execs, and a writable one would keep the memfd from being sealed. */
+  madvise (*map, size, MADV_DONTFORK);
+
   return fd;
 }
 
-/* Seals a written memfd against writes and resizing, for good. */
+int
+pmap_memfd_new (gsize     size,
+                guint8  **map,
+                GError  **error)
+{
+  return pmap_memfd_new_named ("pmap-message", size, map, error);
+}
+
+/* How long a seal waits for children forked while the memfd was mapped
+ * for writing, in the instant before MADV_DONTFORK, to exec or exit. */
+#define SEAL_BUSY_RETRIES 1000
+#define SEAL_BUSY_WAIT_US 1000
+
+/* Seals a written memfd, no longer mapped for writing here, against writes
+ * and resizing, for good. */
 gboolean
 pmap_memfd_seal (int      fd,
                  GError **error)
 {
-  return fcntl (fd, F_ADD_SEALS, MEMFD_SEALS) == 0 || set_errno_error (error, "seal");
+  for (int i = 0; i < SEAL_BUSY_RETRIES; i++)
+    {
+      if (fcntl (fd, F_ADD_SEALS, MEMFD_SEALS) == 0)
+        return TRUE;
+      if (errno != EBUSY)
+        break;
+      g_usleep (SEAL_BUSY_WAIT_US);
+    }
+
+  return set_errno_error (error, "seal");
 }
 
 /* F_GET_SEALS fails on files that are not memfds, which must not pass. */
@@ -129,6 +157,41 @@ pmap_memfd_map (int       fd,
   mapping->map = map;
   mapping->size = size;
   return g_bytes_new_with_free_func (map, size, unmap, mapping);
+}
+
+/* Maps the @size bytes at @offset of the memfd @fd read-only, as bytes
+ * that unmap themselves; for a worker, which trusts its parent, but still
+ * checks that the file holds them. Does not take @fd. */
+GBytes *
+pmap_memfd_map_range (int       fd,
+                      guint64   offset,
+                      guint64   size,
+                      GError  **error)
+{
+  guint64 page = (guint64) sysconf (_SC_PAGESIZE);
+  guint64 start = offset - offset % page;
+  struct stat info;
+  Mapping *mapping;
+  gpointer map;
+
+  if (size == 0 || size > G_MAXSIZE - page || offset > G_MAXUINT64 - size ||
+      fstat (fd, &info) != 0 || (guint64) info.st_size < offset + size)
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL,
+                   "A shared value of %" G_GUINT64_FORMAT " bytes at offset %"
+                   G_GUINT64_FORMAT " does not lie in its memfd", size, offset);
+      return NULL;
+    }
+
+  map = mmap (NULL, offset - start + size, PROT_READ, MAP_SHARED, fd, start);
+  if (map == MAP_FAILED)
+    return set_errno_error (error, "map"), NULL;
+
+  mapping = g_new (Mapping, 1);
+  mapping->map = map;
+  mapping->size = offset - start + size;
+  return g_bytes_new_with_free_func ((guint8 *) map + (offset - start), size,
+                                     unmap, mapping);
 }
 
 /* Whether the process @pid maps the memfd @fd; when in doubt, yes. A

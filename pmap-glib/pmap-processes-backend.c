@@ -18,6 +18,7 @@
 #include "pmap-processes-backend-private.h"
 #include "pmap-protocol-private.h"
 #include "pmap-serializer-private.h"
+#include "pmap-shared-private.h"
 #include "pmap-worker-pool-private.h"
 #include "pmap-worker-private.h"
 
@@ -37,6 +38,19 @@ job_is_stopping (gpointer job)
 {
   return pmap_job_is_stopping (job);
 }
+
+/* Not the backend itself: a runner that dropped the backend's last
+ * reference would free the pool it runs on from inside it. */
+typedef struct
+{
+  PmapJob *job;
+  /* The large values that the job's inputs share, if any; one table for
+   * all its runners. */
+  PmapShareTable *shares;
+  guint64  idle_timeout_ms;
+  guint    max_tasks_per_worker;
+  guint64  max_worker_memory;
+} Runner;
 
 /* A worker that grows past its backend's max-worker-memory finishes its
  * batch and leaves; one that grows past this many times the limit while a
@@ -103,13 +117,15 @@ batch_should_stop (gpointer data)
 /* Returns NULL with @error set, and the failing task in @failed, when the
  * serializer cannot encode an input. */
 static GVariant *
-batch_message (PmapJob   *job,
-               GVariant  *ref,
-               guint      first,
-               guint      n_tasks,
-               guint     *failed,
-               GError   **error)
+batch_message (PmapJob         *job,
+               PmapShareTable  *shares,
+               GVariant        *ref,
+               guint            first,
+               guint            n_tasks,
+               guint           *failed,
+               GError         **error)
 {
+  GVariantBuilder substitutions;
   PmapSerializer *serializer = pmap_job_get_serializer (job);
   const char *name = pmap_serializer_get_name (serializer);
   gboolean encode = !pmap_serializer_passes_values_through (serializer);
@@ -125,6 +141,7 @@ batch_message (PmapJob   *job,
       return NULL;
     }
 
+  g_variant_builder_init (&substitutions, G_VARIANT_TYPE ("a(uayt)"));
   for (guint i = 0; i < n_tasks; i++)
     {
       GVariant *input = pmap_job_get_input (job, first + i);
@@ -145,13 +162,23 @@ batch_message (PmapJob   *job,
                        g_variant_get_type_string (input), name,
                        encode_error != NULL ? encode_error->message :
                        "its encode() returned nothing and set no error");
+          g_variant_builder_clear (&substitutions);
           return NULL;
         }
 
+      if (shares != NULL)
+        {
+          GVariant *shared = pmap_share_table_substitute (shares, encoded, first + i,
+                                                          &substitutions);
+
+          g_variant_unref (encoded);
+          encoded = shared;
+        }
       pmap_packer_add (inputs, encoded);
     }
 
-  return g_variant_new ("(@(sv)suv)", ref, name, first, pmap_packer_end (inputs));
+  return g_variant_new ("(@(sv)suv@a(uayt))", ref, name, first, pmap_packer_end (inputs),
+                        g_variant_builder_end (&substitutions));
 }
 
 /* Stores a value that came from a worker, decoded; FALSE if it fails.
@@ -196,9 +223,8 @@ return_value (PmapJob  *job,
  * task that failed otherwise is failed here, and its index given back in
  * @failed_at. */
 static gboolean
-run_remote_batch (PmapJob    *job,
+run_remote_batch (Runner     *runner,
                   PmapWorker *worker,
-                  guint64     memory_limit,
                   GVariant   *batch,
                   guint       first,
                   guint       n_tasks,
@@ -207,6 +233,9 @@ run_remote_batch (PmapJob    *job,
                   guint      *lost_index,
                   guint      *failed_at)
 {
+  PmapJob *job = runner->job;
+  PmapShareTable *shares = runner->shares;
+  guint64 memory_limit = runner->max_worker_memory;
   g_autoptr(GError) error = NULL;
   PmapChannel *channel;
   guint n_done = 0;
@@ -215,12 +244,16 @@ run_remote_batch (PmapJob    *job,
 
   channel = pmap_worker_get_channel (worker);
   pmap_channel_set_abort (channel, job_is_stopping, job);
+  pmap_channel_set_memfd_threshold (channel, pmap_job_get_max_nbytes (job));
   pmap_worker_clear_running_task (worker);
-  if (!pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
+  if ((shares != NULL && !pmap_share_table_send (shares, worker, batch, &error)) ||
+      !pmap_channel_send (channel, PMAP_MESSAGE_BATCH, batch, &error) ||
       !pmap_channel_flush (channel, &error))
     {
-      /* Too large to send is the batch's fault; anything else, the
-       * channel's, which the receive below reports. */
+      /* Too large to send, or a shared value without shared memory, is
+       * the batch's fault; anything else, the channel's, which the
+       * receive below reports (a SHARE that failed leaves the BATCH
+       * unsent, but only on a channel that is broken). */
       if (g_error_matches (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE))
         {
           pmap_job_fail (job, first, g_steal_pointer (&error));
@@ -355,16 +388,6 @@ run_remote_batch (PmapJob    *job,
   return healthy;
 }
 
-/* Not the backend itself: a runner that dropped the backend's last
- * reference would free the pool it runs on from inside it. */
-typedef struct
-{
-  PmapJob *job;
-  guint64  idle_timeout_ms;
-  guint    max_tasks_per_worker;
-  guint64  max_worker_memory;
-} Runner;
-
 /* Whether a worker that just answered a batch has served enough: then it
  * leaves, and the runner takes another for its next batch. */
 static gboolean
@@ -437,11 +460,13 @@ batch_range (GVariant *batch,
 {
   g_autoptr(GVariant) ref = NULL;
   g_autoptr(GVariant) values = NULL;
+  g_autoptr(GVariant) substitutions = NULL;
   g_autoptr(PmapPacker) range = pmap_packer_new ();
   const char *serializer;
   guint first;
 
-  g_variant_get (batch, "(@(sv)&suv)", &ref, &serializer, &first, &values);
+  g_variant_get (batch, "(@(sv)&suv@a(uayt))", &ref, &serializer, &first, &values,
+                 &substitutions);
   for (guint i = start; i < end; i++)
     {
       g_autoptr(GVariant) value = pmap_protocol_unpack (values, i - first);
@@ -449,8 +474,10 @@ batch_range (GVariant *batch,
       pmap_packer_add (range, value);
     }
 
-  return g_variant_ref_sink (g_variant_new ("(@(sv)suv)", ref, serializer, start,
-                                            pmap_packer_end (range)));
+  return g_variant_ref_sink (g_variant_new ("(@(sv)suv@a(uayt))", ref, serializer, start,
+                                            pmap_packer_end (range),
+                                            pmap_share_substitutions_range (substitutions,
+                                                                            start, end)));
 }
 
 typedef struct
@@ -468,13 +495,13 @@ typedef struct
  * afterwards if it can no longer be used. Returns how many tasks returned
  * a value. */
 static guint
-run_with_retries (PmapJob     *job,
+run_with_retries (Runner      *runner,
                   PmapWorker **worker,
-                  guint64      memory_limit,
                   GVariant    *batch,
                   guint        first,
                   guint        n_tasks)
 {
+  PmapJob *job = runner->job;
   g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (Range));
   Range whole = { first, first + n_tasks };
   guint n_answered = 0;
@@ -506,7 +533,7 @@ run_with_retries (PmapJob     *job,
 
       current = range.start == whole.start && range.end == whole.end ?
                 g_variant_ref (batch) : batch_range (batch, range.start, range.end);
-      if (!run_remote_batch (job, *worker, memory_limit, current, range.start, range.end - range.start,
+      if (!run_remote_batch (runner, *worker, current, range.start, range.end - range.start,
                              &answered, &lost, &lost_index, &failed_at))
         *worker = NULL;
       n_answered += answered;
@@ -576,7 +603,8 @@ run_job (gpointer data,
         }
       start = g_get_monotonic_time ();
       if (ref != NULL && !pmap_job_is_stopping (job) &&
-          (batch = batch_message (job, ref, first, n_tasks, &failed, &error)) != NULL)
+          (batch = batch_message (job, runner->shares, ref, first, n_tasks,
+                                  &failed, &error)) != NULL)
         {
           g_variant_ref_sink (batch);
           /* The message holds what the worker needs of them. */
@@ -591,8 +619,7 @@ run_job (gpointer data,
       if (error != NULL)
         pmap_job_fail (job, failed, error);
       else if (batch != NULL)
-        n_answered = run_with_retries (job, &worker, runner->max_worker_memory,
-                                       batch, first, n_tasks);
+        n_answered = run_with_retries (runner, &worker, batch, first, n_tasks);
 
       if (worker != NULL)
         {
@@ -628,6 +655,7 @@ run_job (gpointer data,
 
   g_assert (worker == NULL);
 
+  g_clear_pointer (&runner->shares, pmap_share_table_unref);
   g_object_unref (runner->job);
   g_free (runner);
 }
@@ -638,6 +666,13 @@ pmap_processes_backend_submit (PmapBackend *backend,
 {
   PmapProcessesBackend *self = PMAP_PROCESSES_BACKEND (backend);
   guint n_runners = MIN (pmap_job_get_n_jobs (job), pmap_job_get_n_tasks (job));
+  g_autoptr(PmapShareTable) shares = NULL;
+
+  /* Before any runner releases an input. A serializer that converts
+   * values makes new ones, which nothing shares. */
+  if (n_runners > 0 &&
+      pmap_serializer_passes_values_through (pmap_job_get_serializer (job)))
+    shares = pmap_share_table_new (job, pmap_job_get_max_nbytes (job));
 
   g_mutex_lock (&self->mutex);
 
@@ -651,6 +686,7 @@ pmap_processes_backend_submit (PmapBackend *backend,
       Runner *runner = g_new0 (Runner, 1);
 
       runner->job = g_object_ref (job);
+      runner->shares = shares != NULL ? pmap_share_table_ref (shares) : NULL;
       runner->idle_timeout_ms = (guint64) pmap_backend_get_idle_timeout (backend) * 1000;
       runner->max_tasks_per_worker = pmap_backend_get_max_tasks_per_worker (backend);
       runner->max_worker_memory = pmap_backend_get_max_worker_memory (backend);

@@ -11,14 +11,17 @@
 
 G_BEGIN_DECLS
 
-#define PMAP_PROTOCOL_VERSION 1
+#define PMAP_PROTOCOL_VERSION 2
 
 /* "PMAP" read as a little-endian 32-bit number: the body follows. */
 #define PMAP_PROTOCOL_MAGIC 0x50414d50u
 /* "PMAF": the body is in a sealed memfd sent with the header. */
 #define PMAP_PROTOCOL_MAGIC_MEMFD 0x46414d50u
-/* Bodies from this size on travel in a memfd. */
+/* Bodies from this size on travel in a memfd: what a worker sends, and by
+ * default what the parent sends (the executor's max-nbytes sets it). */
 #define PMAP_PROTOCOL_MEMFD_THRESHOLD (1024u * 1024u)
+/* Smaller bodies never do, whatever max-nbytes says. */
+#define PMAP_PROTOCOL_MIN_MEMFD_THRESHOLD 4096u
 #define PMAP_PROTOCOL_HEADER_SIZE 8
 
 /* The largest message body either side accepts. */
@@ -26,10 +29,12 @@ G_BEGIN_DECLS
 
 typedef enum {
   PMAP_MESSAGE_HELLO = 1,  /* worker → parent  (ux)      version, pid */
-  PMAP_MESSAGE_BATCH,      /* parent → worker  ((sv)suv)  function, serializer, first index, inputs packed in an array */
+  PMAP_MESSAGE_BATCH,      /* parent → worker  ((sv)suva(uayt))  function, serializer, first index, inputs packed in an array, shared values in them */
   PMAP_MESSAGE_RESULTS,    /* worker → parent  (uv)      index of the first, values of consecutive tasks packed in an array */
   PMAP_MESSAGE_ERROR,      /* worker → parent  (usis)    index, domain, code, message */
   PMAP_MESSAGE_QUIT,       /* parent → worker  ()        */
+  PMAP_MESSAGE_SHARE,      /* parent → worker  (tstt)    id, type, offset, size; with a memfd */
+  PMAP_MESSAGE_FORGET,     /* parent → worker  (at)      ids */
 } PmapMessageKind;
 
 /* Asked between two waits of at most a few tens of milliseconds while a

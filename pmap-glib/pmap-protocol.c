@@ -26,13 +26,17 @@ pmap_message_body_type (PmapMessageKind kind)
     case PMAP_MESSAGE_HELLO:
       return G_VARIANT_TYPE ("(ux)");
     case PMAP_MESSAGE_BATCH:
-      return G_VARIANT_TYPE ("((sv)suv)");
+      return G_VARIANT_TYPE ("((sv)suva(uayt))");
     case PMAP_MESSAGE_RESULTS:
       return G_VARIANT_TYPE ("(uv)");
     case PMAP_MESSAGE_ERROR:
       return G_VARIANT_TYPE ("(usis)");
     case PMAP_MESSAGE_QUIT:
       return G_VARIANT_TYPE_UNIT;
+    case PMAP_MESSAGE_SHARE:
+      return G_VARIANT_TYPE ("(tstt)");
+    case PMAP_MESSAGE_FORGET:
+      return G_VARIANT_TYPE ("(at)");
     default:
       return NULL;
     }

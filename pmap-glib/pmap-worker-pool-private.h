@@ -41,6 +41,12 @@ guint       pmap_worker_get_running_task (PmapWorker *worker,
                                           guint       first,
                                           guint       n_tasks);
 int         pmap_worker_get_pid      (PmapWorker    *worker);
+/* The shared values that the worker holds, by id; a new worker holds
+ * none, and one given back to the pool is told to drop them. */
+gboolean    pmap_worker_holds_share  (PmapWorker    *worker,
+                                      guint64        id);
+void        pmap_worker_add_share    (PmapWorker    *worker,
+                                      guint64        id);
 
 /* For tests and shutdown: stops every idle worker, and waits for them and
  * for those that were asked to leave before. */

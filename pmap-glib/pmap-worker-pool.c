@@ -41,6 +41,9 @@ struct _PmapWorker
    * runs, plus one: results travel in bunches, so this says which task a
    * worker that died was running. */
   gint        *running_task;
+
+  /* The ids of the shared values that it holds (see pmap-shared.c). */
+  GArray      *shares;
 };
 
 static GMutex pool_mutex;
@@ -116,6 +119,24 @@ pmap_worker_get_running_task (PmapWorker *worker,
   return first;
 }
 
+gboolean
+pmap_worker_holds_share (PmapWorker *worker,
+                         guint64     id)
+{
+  for (guint i = 0; i < worker->shares->len; i++)
+    if (g_array_index (worker->shares, guint64, i) == id)
+      return TRUE;
+
+  return FALSE;
+}
+
+void
+pmap_worker_add_share (PmapWorker *worker,
+                       guint64     id)
+{
+  g_array_append_val (worker->shares, id);
+}
+
 int
 pmap_worker_get_pid (PmapWorker *worker)
 {
@@ -150,6 +171,7 @@ worker_free (PmapWorker *worker)
   if (worker->running_task != NULL)
     munmap (worker->running_task, sizeof (gint));
   g_clear_object (&worker->process);
+  g_array_unref (worker->shares);
   g_free (worker->command);
   g_free (worker);
 }
@@ -263,6 +285,7 @@ spawn_worker (const char * const  *argv,
   worker = g_new0 (PmapWorker, 1);
   worker->channel = pmap_channel_new (fds[0]);
   worker->command = g_strdup (command);
+  worker->shares = g_array_new (FALSE, FALSE, sizeof (guint64));
 
   running_fd = memfd_create ("pmap-running-task", MFD_CLOEXEC);
   if (running_fd < 0 || (worker->running_task = map_running_task (running_fd)) == NULL)
@@ -470,10 +493,33 @@ reap_idle_workers (gpointer data)
   return NULL;
 }
 
+/* Lets the worker drop the shared values of the map that it served: the
+ * next map shares its own, and an idle worker holds nothing. A worker
+ * that does not read it is found out when it is next taken. */
+static void
+forget_shares (PmapWorker *worker)
+{
+  gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+  GVariant *ids;
+
+  if (worker->shares->len == 0)
+    return;
+
+  ids = g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, worker->shares->data,
+                                   worker->shares->len, sizeof (guint64));
+  pmap_channel_set_abort (worker->channel, deadline_passed, &deadline);
+  if (pmap_channel_send (worker->channel, PMAP_MESSAGE_FORGET,
+                         g_variant_new_tuple (&ids, 1), NULL))
+    pmap_channel_flush (worker->channel, NULL);
+  pmap_channel_set_abort (worker->channel, NULL, NULL);
+  g_array_set_size (worker->shares, 0);
+}
+
 void
 pmap_worker_pool_release (PmapWorker *worker,
                           guint64     idle_timeout_ms)
 {
+  forget_shares (worker);
   worker->idle_deadline = g_get_monotonic_time () + (gint64) idle_timeout_ms * 1000;
 
   /* Most recently used first, so that the next map reuses a warm

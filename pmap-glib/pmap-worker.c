@@ -16,6 +16,7 @@
 #include "pmap-function-ref-private.h"
 #include "pmap-channel-private.h"
 #include "pmap-serializer-private.h"
+#include "pmap-shared-private.h"
 #include "pmap-worker-private.h"
 
 static gboolean hosting;
@@ -285,6 +286,8 @@ typedef struct
   PmapChannel   *channel;
   gint          *running_task;
   FunctionCache  cache;
+  /* The values that the parent shared, until it says to forget them. */
+  PmapShareStore *shares;
 
   /* Results of consecutive tasks from first_pending on, not sent yet. */
   PmapPacker    *pending;
@@ -356,6 +359,7 @@ run_batch (Worker   *worker,
 {
   g_autoptr(GVariant) ref = NULL;
   g_autoptr(GVariant) inputs = NULL;
+  g_autoptr(GVariant) substitutions = NULL;
   g_autoptr(GError) error = NULL;
   PmapSerializer *serializer;
   PmapCallable *callable;
@@ -363,8 +367,10 @@ run_batch (Worker   *worker,
   gboolean convert;
   guint first;
   gsize n_inputs;
+  gsize next_substitution = 0;
 
-  g_variant_get (batch, "(@(sv)&suv)", &ref, &serializer_name, &first, &inputs);
+  g_variant_get (batch, "(@(sv)&suv@a(uayt))", &ref, &serializer_name, &first, &inputs,
+                 &substitutions);
   if (!g_variant_is_of_type (inputs, G_VARIANT_TYPE_ARRAY))
     {
       g_printerr ("pmap worker %d: the inputs of a batch are a %s, not an "
@@ -389,6 +395,16 @@ run_batch (Worker   *worker,
 
       if (worker->running_task != NULL)
         g_atomic_int_set (worker->running_task, (gint) (first + i + 1));
+
+      if (next_substitution < g_variant_n_children (substitutions))
+        {
+          g_autoptr(GVariant) sent = g_steal_pointer (&input);
+
+          input = pmap_share_store_rebuild (worker->shares, sent, first + i, substitutions,
+                                            &next_substitution, &error);
+          if (input == NULL)
+            return fail_task (worker, first + i, error);
+        }
 
       if (convert)
         {
@@ -463,7 +479,7 @@ pmap_worker_serve (int   fd,
                    gint *running_task)
 {
   Worker worker = { pmap_channel_new (fd), running_task, { NULL, NULL, NULL },
-                    pmap_packer_new (),
+                    pmap_share_store_new (), pmap_packer_new (),
                     0, 0 };
   static gsize watching = 0;
   g_autoptr(GError) error = NULL;
@@ -508,6 +524,21 @@ pmap_worker_serve (int   fd,
       if (kind == PMAP_MESSAGE_QUIT)
         break;
 
+      if (kind == PMAP_MESSAGE_SHARE)
+        {
+          if (pmap_share_store_add (worker.shares, worker.channel, body, &error))
+            continue;
+          g_printerr ("pmap worker %d: %s\n", (int) getpid (), error->message);
+          status = EXIT_FAILURE;
+          break;
+        }
+
+      if (kind == PMAP_MESSAGE_FORGET)
+        {
+          pmap_share_store_forget (worker.shares, body);
+          continue;
+        }
+
       if (kind != PMAP_MESSAGE_BATCH)
         {
           g_printerr ("pmap worker %d: the parent sent a message of kind %u, "
@@ -526,6 +557,7 @@ pmap_worker_serve (int   fd,
   g_clear_pointer (&worker.cache.ref, g_variant_unref);
   g_clear_pointer (&worker.cache.callable, pmap_callable_unref);
   g_clear_object (&worker.cache.serializer);
+  pmap_share_store_free (worker.shares);
   pmap_packer_free (worker.pending);
   pmap_channel_free (worker.channel);
 

@@ -186,11 +186,11 @@ send_hello (void)
     g_error ("cannot read %s", path);
 
   if (how == NULL || how[0] == '\0')
-    send_message (HELLO, g_variant_new ("(ux)", 1, (gint64) getpid ()));
+    send_message (HELLO, g_variant_new ("(ux)", 2, (gint64) getpid ()));
   else if (g_str_equal (how, "exit"))
     exit (5);
   else if (g_str_equal (how, "version"))
-    send_message (HELLO, g_variant_new ("(ux)", 2, (gint64) getpid ()));
+    send_message (HELLO, g_variant_new ("(ux)", 3, (gint64) getpid ()));
   else if (g_str_equal (how, "kind"))
     send_message (RESULT, results_body (0, g_variant_new_int64 (0)));
   else if (g_str_equal (how, "type"))
@@ -340,7 +340,7 @@ misbehave (guint32     index,
   else if (g_str_equal (how, "unknown-kind"))
     send_message (99, g_variant_new ("()"));
   else if (g_str_equal (how, "hello-again"))
-    send_message (HELLO, g_variant_new ("(ux)", 1, (gint64) getpid ()));
+    send_message (HELLO, g_variant_new ("(ux)", 2, (gint64) getpid ()));
   else if (g_str_equal (how, "wrong-index"))
     send_message (RESULT, results_body (index + 1000, g_variant_new_int64 (0)));
   else if (g_str_equal (how, "close-and-exit"))
@@ -446,7 +446,7 @@ main (int   argc,
         return 0;
       g_assert_cmpuint (kind, ==, BATCH);
 
-      g_variant_get (body, "(@(sv)&suv)", NULL, NULL, &first, &inputs);
+      g_variant_get (body, "(@(sv)&suv@a(uayt))", NULL, NULL, &first, &inputs, NULL);
       n_inputs = g_variant_n_children (inputs);
 
       for (gsize i = 0; i < n_inputs; i++)

@@ -5,6 +5,7 @@
  */
 
 #include <gio/gio.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -115,6 +116,107 @@ where (GVariant  *input,
   return g_variant_new ("(xx)", g_variant_get_int64 (input), (gint64) getpid ());
 }
 
+/* The sum of the bytes of every bytestring in @value, tuples and variants
+ * included. */
+static guint64
+sum_bytes (GVariant *value)
+{
+  guint64 sum = 0;
+
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING))
+    {
+      gsize size;
+      const guint8 *data = g_variant_get_fixed_array (value, &size, 1);
+
+      for (gsize i = 0; i < size; i++)
+        sum += data[i];
+      return sum;
+    }
+
+  if (g_variant_is_container (value) && !g_variant_is_of_type (value, G_VARIANT_TYPE_ARRAY))
+    for (gsize i = 0, n = g_variant_n_children (value); i < n; i++)
+      {
+        g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
+
+        sum += sum_bytes (child);
+      }
+
+  return sum;
+}
+
+/* (u…) → (ut): the index and the sum of all the input's bytes; any other
+ * input → (0, the sum). */
+static GVariant *
+checksum (GVariant  *input,
+          gpointer   user_data,
+          GError   **error)
+{
+  guint32 index = 0;
+
+  if (g_str_has_prefix (g_variant_get_type_string (input), "(u"))
+    g_variant_get_child (input, 0, "u", &index);
+
+  return g_variant_new ("(ut)", index, sum_bytes (input));
+}
+
+/* What /proc/self/maps says of the mapping that holds @address: its path,
+ * "" for anonymous memory; and how many mappings of shared values (the
+ * memfds that pmap-glib names) the process has. */
+static char *
+describe_mapping (gconstpointer  address,
+                  guint         *n_shared)
+{
+  g_autofree char *maps = NULL;
+  g_auto(GStrv) lines = NULL;
+  char *found = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  lines = g_strsplit (maps, "\n", -1);
+  *n_shared = 0;
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      unsigned long start, end;
+      int path_at = 0;
+
+      if (sscanf (lines[i], "%lx-%lx %*s %*s %*s %*s %n", &start, &end, &path_at) < 2)
+        continue;
+      if (strstr (lines[i], "memfd:pmap-shared") != NULL ||
+          strstr (lines[i], "memfd:pmap-bytes") != NULL)
+        (*n_shared)++;
+      if (found == NULL && (gsize) address >= start && (gsize) address < end)
+        found = g_strdup (path_at > 0 ? lines[i] + path_at : "");
+    }
+
+  return found != NULL ? found : g_strdup ("(none)");
+}
+
+/* (us@ay) → (xtsu): the worker's pid, where the bytestring's data lies, the
+ * mapping that holds it, and how many shared values the worker maps. The
+ * worker dies the first time it runs for a path that does not exist
+ * yet. */
+static GVariant *
+inspect_bytes (GVariant  *input,
+               gpointer   user_data,
+               GError   **error)
+{
+  g_autoptr(GVariant) big = g_variant_get_child_value (input, 2);
+  const char *die_once;
+  gconstpointer data = g_variant_get_data (big);
+  g_autofree char *mapping = NULL;
+  guint n_shared;
+
+  g_variant_get_child (input, 1, "&s", &die_once);
+  if (die_once[0] != '\0' && !g_file_test (die_once, G_FILE_TEST_EXISTS))
+    {
+      g_assert_true (g_file_set_contents (die_once, "", 0, NULL));
+      _exit (3);
+    }
+
+  mapping = describe_mapping (data, &n_shared);
+  return g_variant_new ("(xtsu)", (gint64) getpid (), (guint64) (gsize) data, mapping,
+                        n_shared);
+}
+
 /* mb → (mb, pid), after allocating and touching mb MiB that it never
  * frees: a function that leaks. */
 static GVariant *
@@ -158,4 +260,6 @@ pmap_module_register (void)
   pmap_register_function ("test.where", where, NULL, NULL);
   pmap_register_function ("test.leak-mb", leak_mb, NULL, NULL);
   pmap_register_function ("test.hog-mb", hog_mb, NULL, NULL);
+  pmap_register_function ("test.inspect-bytes", inspect_bytes, NULL, NULL);
+  pmap_register_function ("test.checksum", checksum, NULL, NULL);
 }

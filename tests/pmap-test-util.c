@@ -344,3 +344,11 @@ test_init (int    *argc,
       g_setenv (built[i].variable, path, TRUE);
     }
 }
+
+void
+test_count_notify (GObject    *object,
+                   GParamSpec *pspec,
+                   gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}

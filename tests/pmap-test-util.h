@@ -130,4 +130,10 @@ void        test_load_module      (void);
 void        test_init             (int          *argc,
                                    char       ***argv);
 
+/* A "notify" handler that counts the notifications in the guint at
+ * @user_data. */
+void        test_count_notify     (GObject      *object,
+                                   GParamSpec   *pspec,
+                                   gpointer      user_data);
+
 G_END_DECLS

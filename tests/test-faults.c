@@ -131,14 +131,6 @@ test_threads_run_calls_to_their_end (void)
 }
 
 static void
-count_notify (GObject    *object,
-              GParamSpec *pspec,
-              gpointer    user_data)
-{
-  (*(guint *) user_data)++;
-}
-
-static void
 test_property (void)
 {
   g_autoptr(PmapExecutor) executor = pmap_executor_new ();
@@ -146,7 +138,7 @@ test_property (void)
   double timeout;
 
   g_assert_cmpfloat (pmap_executor_get_timeout (executor), ==, 0);
-  g_signal_connect (executor, "notify::timeout", G_CALLBACK (count_notify), &n_notified);
+  g_signal_connect (executor, "notify::timeout", G_CALLBACK (test_count_notify), &n_notified);
 
   pmap_executor_set_timeout (executor, 2.5);
   pmap_executor_set_timeout (executor, 2.5);
@@ -303,7 +295,7 @@ test_retries_property (void)
   guint retries;
 
   g_assert_cmpuint (pmap_executor_get_retries (executor), ==, 0);
-  g_signal_connect (executor, "notify::retries", G_CALLBACK (count_notify), &n_notified);
+  g_signal_connect (executor, "notify::retries", G_CALLBACK (test_count_notify), &n_notified);
   pmap_executor_set_retries (executor, 3);
   pmap_executor_set_retries (executor, 3);
   g_object_get (executor, "retries", &retries, NULL);
@@ -455,7 +447,7 @@ test_recycle_properties (void)
 
   g_assert_cmpuint (pmap_backend_get_max_tasks_per_worker (backend), ==, 0);
   g_assert_cmpuint (pmap_backend_get_max_worker_memory (backend), ==, 0);
-  g_signal_connect (backend, "notify", G_CALLBACK (count_notify), &n_notified);
+  g_signal_connect (backend, "notify", G_CALLBACK (test_count_notify), &n_notified);
   pmap_backend_set_max_tasks_per_worker (backend, 7);
   pmap_backend_set_max_tasks_per_worker (backend, 7);
   pmap_backend_set_max_worker_memory (backend, G_GUINT64_CONSTANT (1) << 33);

@@ -85,7 +85,7 @@ typedef struct
 
 static const BadHello bad_hellos[] = {
   { "exit", "The worker channel was closed (it exited with status 5)" },
-  { "version", "it speaks version 2 of the protocol, not version 1; the worker and "
+  { "version", "it speaks version 3 of the protocol, not version 2; the worker and "
                "the library come from different builds" },
   { "kind", "its first message is of kind 3, not a hello" },
   { "type", "A message of kind 1 has a body of type (u) instead of (ux)" },

@@ -6,7 +6,7 @@
  * (see fuzz-util.h for the input's format), to pmap_worker_serve(), the
  * loop of a worker process: frames read without the parent's strictness,
  * memfd frames that may be longer than announced, message kinds, BATCH
- * bodies ((sv)suv) and their packed inputs, the serializer's name, and the
+ * bodies ((sv)suva(uayt)) and their packed inputs, the serializer's name, and the
  * function reference that pmap_function_ref_resolve() decodes: "name"
  * (the functions registered below), "address" (found in no object here,
  * see fuzz-util.c) and "serialized". The worker runs the batch's tasks and

@@ -164,6 +164,13 @@ many_bytes (void)
 
 #define MESSAGE(kind, ...) ((Message) { PMAP_MESSAGE_ ## kind, g_variant_new (__VA_ARGS__) })
 
+/* A batch's shared values: none. */
+static GVariant *
+no_shares (void)
+{
+  return g_variant_new_array (G_VARIANT_TYPE ("(uayt)"), NULL, 0);
+}
+
 static GVariant *
 name_ref (const char *name)
 {
@@ -209,33 +216,74 @@ write_message_seeds (const char *dir)
   save (dir, "fuzz-message", "quit", answer_of (0, 1, &quit));
 }
 
+/* A value shared as the parent shares it: the memfd of @value's data, the
+ * SHARE frame of id 1 that it goes with, saying that the value is of
+ * @type (its own if NULL), then @messages. */
+static GByteArray *
+shared_stream_of (GVariant      *value,
+                  const char    *type,
+                  const Message *messages,
+                  guint          n_messages)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (value);
+  Message share = MESSAGE (SHARE, "(tstt)", (guint64) 1,
+                           type != NULL ? type : g_variant_get_type_string (owned),
+                           (guint64) 0, (guint64) g_variant_get_size (owned));
+  g_autoptr(GByteArray) share_frame = frames_of (&share, 1);
+  g_autoptr(GByteArray) frames = frames_of (messages, n_messages);
+  GByteArray *records = g_byte_array_new ();
+
+  pmap_fuzz_add_record (records, PMAP_FUZZ_MEMFD | PMAP_FUZZ_SEALED,
+                        g_variant_get_data (owned), g_variant_get_size (owned));
+  pmap_fuzz_add_record (records, PMAP_FUZZ_DATA, share_frame->data, share_frame->len);
+  pmap_fuzz_add_record (records, PMAP_FUZZ_DATA, frames->data, frames->len);
+  return records;
+}
+
 static void
 write_batch_seeds (const char *dir)
 {
   static const guint8 build_id[20] = { 0x5e, 0xed };
   Message identity[] = {
-    MESSAGE (BATCH, "(@(sv)suv)", name_ref ("identity"), "general", 0, int64s ()),
-    MESSAGE (BATCH, "(@(sv)suv)", name_ref ("identity"), "general", 3, mixed ()),
+    MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 0, int64s (), no_shares ()),
+    MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 3, mixed (), no_shares ()),
     MESSAGE (QUIT, "()"),
   };
-  Message failing = MESSAGE (BATCH, "(@(sv)suv)", name_ref ("fail"), "variant", 0, mixed ());
-  Message module = MESSAGE (BATCH, "(@(sv)suv)",
+  Message failing = MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("fail"), "variant", 0, mixed (), no_shares ());
+  Message module = MESSAGE (BATCH, "(@(sv)suv@a(uayt))",
                             g_variant_new ("(sv)", "name",
                                            g_variant_new ("(ss)", "square", "no-such-module.so")),
-                            "general", 0, int64s ());
-  Message address = MESSAGE (BATCH, "(@(sv)suv)",
+                            "general", 0, int64s (), no_shares ());
+  Message address = MESSAGE (BATCH, "(@(sv)suv@a(uayt))",
                              g_variant_new ("(sv)", "address",
                                             g_variant_new ("(@ayst)",
                                                            g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
                                                                                       build_id, sizeof build_id, 1),
                                                            "", (guint64) 0x1234)),
-                             "general", 0, int64s ());
-  Message serialized = MESSAGE (BATCH, "(@(sv)suv)",
+                             "general", 0, int64s (), no_shares ());
+  Message serialized = MESSAGE (BATCH, "(@(sv)suv@a(uayt))",
                                 g_variant_new ("(sv)", "serialized",
                                                g_variant_new ("(sv)", "general",
                                                               g_variant_new_string ("code"))),
-                                "general", 0, mixed ());
-  Message in_memfd = MESSAGE (BATCH, "(@(sv)suv)", name_ref ("identity"), "general", 0, mixed ());
+                                "general", 0, mixed (), no_shares ());
+  GVariant *shared_inputs[] = {
+    g_variant_new ("(u@ay)", 0, g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, NULL, 0,
+                                                        FALSE, NULL, NULL)),
+    g_variant_new ("(u@ay)", 1, g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, NULL, 0,
+                                                        FALSE, NULL, NULL)),
+  };
+  GVariant *substitutions = g_variant_new_parsed ("[(@u 0, @ay [1], @t 1), (1, [1], 1)]");
+  Message with_shared[] = {
+    MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 0,
+             g_variant_new_array (NULL, shared_inputs, 2),
+             substitutions),
+    MESSAGE (FORGET, "(@at)", g_variant_new_parsed ("[@t 1]")),
+    MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 0,
+             g_variant_new_array (NULL, shared_inputs, 2),
+             substitutions),
+  };
+  Message quit = MESSAGE (QUIT, "()");
+  Message in_memfd = MESSAGE (BATCH, "(@(sv)suv@a(uayt))", name_ref ("identity"), "general", 0, mixed (), no_shares ());
 
   save (dir, "fuzz-batch", "identity", stream_of (frames_of (identity, G_N_ELEMENTS (identity))));
   save (dir, "fuzz-batch", "fail", stream_of (frames_of (&failing, 1)));
@@ -245,6 +293,15 @@ write_batch_seeds (const char *dir)
   /* As the parent sends a large batch: its reused memfd, unsealed and
    * larger than the body. */
   save (dir, "fuzz-batch", "memfd", memfd_stream_of (&in_memfd, PMAP_FUZZ_LONGER));
+  /* A value shared, put in place in two inputs, forgotten, then named
+   * again. */
+  save (dir, "fuzz-batch", "shared",
+        shared_stream_of (g_variant_new_parsed ("@ay [1, 2, 3, 4, 5, 6, 7, 8]"), NULL,
+                          with_shared, G_N_ELEMENTS (with_shared)));
+  /* A type that no value has, on which GVariant asserts. */
+  save (dir, "fuzz-batch", "shared-indefinite",
+        shared_stream_of (g_variant_new_parsed ("@ay [1, 2, 3, 4, 5, 6, 7, 8]"), "ar",
+                          &quit, 1));
 }
 
 int

@@ -59,6 +59,9 @@ def test_unknown_names(kwargs, code):
     ({'n_jobs': 0}, ValueError),
     ({'n_jobs': 1.5}, ValueError),
     ({'batch_size': -1}, ValueError),
+    ({'max_nbytes': 100}, ValueError),
+    ({'max_nbytes': '1X'}, ValueError),
+    ({'max_nbytes': True}, ValueError),
     ({'backend': 3}, TypeError),
     ({'serializer': Pmap.Backend.create('threads')}, TypeError),
 ])
@@ -67,6 +70,15 @@ def test_bad_values(kwargs, exception):
         Pmap.Executor(**kwargs)
     with pytest.raises(exception):
         Pmap.parallel_config(**kwargs)
+
+
+def test_max_nbytes_as_joblib_writes_it():
+    assert Pmap.Executor().props.max_nbytes == 1 << 20
+    assert Pmap.Executor(max_nbytes='2M').props.max_nbytes == 2 << 20
+    assert Pmap.Executor(max_nbytes='64k').props.max_nbytes == 64 << 10
+    assert Pmap.Executor(max_nbytes=8192).props.max_nbytes == 8192
+    with Pmap.parallel_config(max_nbytes='1G'):
+        assert Pmap.Executor().props.max_nbytes == 1 << 30
 
 
 def test_keywords_beat_the_environment(monkeypatch):

@@ -362,3 +362,26 @@ def test_return_exceptions_async(processes):
 
     assert isinstance(results[2], ValueError)
     assert results[:2] + results[3:] == [0, 1, 3, 4, 5]
+
+
+def test_shared_bytes_reach_each_worker_once(processes, test_module):
+    """A value over Pmap.bytes_new_shared() that every input holds: each
+    worker maps the parent's memfd once, with no copy."""
+    payload = bytes(range(256)) * 8192  # 2 MiB
+    shared = Pmap.bytes_new_shared(payload)
+    value = GLib.Variant.new_from_bytes(GLib.VariantType('ay'), shared, True)
+    items = [GLib.Variant.new_tuple(GLib.Variant('u', i), GLib.Variant('s', ''), value)
+             for i in range(20)]
+    processes.props.batch_size = 1
+
+    results = [r.unpack() for r in processes.map_by_name('test.inspect-bytes', items, None)]
+
+    assert Pmap.bytes_is_shared(shared)
+    assert not Pmap.bytes_is_shared(GLib.Bytes.new(payload))
+    assert shared.get_data() == payload
+    address_of = {}
+    for pid, address, mapping, n_shared in results:
+        assert 'memfd:pmap-bytes' in mapping
+        assert n_shared == 1
+        assert address_of.setdefault(pid, address) == address
+    assert 1 <= len(address_of) <= 2

@@ -72,11 +72,13 @@ class Executor(Pmap.Executor):
     """Runs calls in parallel, as joblib's Parallel.
 
     Executor(n_jobs=None, backend=None, batch_size=None, serializer=None,
-    timeout=None, retries=None): a backend or serializer may be given by
+    timeout=None, retries=None, max_nbytes=None): a backend or serializer may be given by
     name ('processes', 'threads', 'sequential'; 'cloudpickle', 'pickle',
     'general', 'variant') or as an object; timeout is the seconds that one
     call may run on the processes backend, retries how many times a chunk
-    whose worker died or timed out runs again there. Settings left to None come from
+    whose worker died or timed out runs again there, max_nbytes (a number,
+    or '1M' as joblib writes it) from which size messages to workers travel
+    in shared memory. Settings left to None come from
     the parallel_config() in effect, else from the environment
     (PMAP_N_JOBS, PMAP_BACKEND, PMAP_SERIALIZER), else are -1 jobs, the
     processes backend, automatic batches, the general serializer (which
@@ -84,12 +86,13 @@ class Executor(Pmap.Executor):
     """
 
     def __init__(self, n_jobs=None, backend=None, batch_size=None,
-                 serializer=None, timeout=None, retries=None):
+                 serializer=None, timeout=None, retries=None, max_nbytes=None):
         super().__init__(**executor_properties(n_jobs=n_jobs, backend=backend,
                                                batch_size=batch_size,
                                                serializer=serializer,
                                                timeout=timeout,
-                                               retries=retries))
+                                               retries=retries,
+                                               max_nbytes=max_nbytes))
 
     def __call__(self, calls, *, cancellable=None, progress=None,
                  return_exceptions=False):

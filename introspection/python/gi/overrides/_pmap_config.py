@@ -59,6 +59,20 @@ def _retries(value):
     return value
 
 
+_UNITS = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}
+
+
+def _max_nbytes(value):
+    """A size in bytes, or as joblib writes it: '1M', '512K', '2G'."""
+    if isinstance(value, str) and value[-1:].upper() in _UNITS and value[:-1].isdigit():
+        value = int(value[:-1]) * _UNITS[value[-1].upper()]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 4096:
+        raise ValueError(f'max_nbytes is {value!r}; give the size from which a '
+                         'value is large, 4096 bytes or more, as a number or '
+                         'as joblib writes it (“1M”, “512K”)')
+    return value
+
+
 def _batch_size(value):
     if value == 'auto':
         return 0
@@ -77,6 +91,7 @@ _CHECKS = {
     'serializer': _object_or_name(Pmap.Serializer, 'general'),
     'timeout': _timeout,
     'retries': _retries,
+    'max_nbytes': _max_nbytes,
 }
 
 
@@ -116,10 +131,11 @@ class parallel_config(contextlib.ContextDecorator):
     """
 
     def __init__(self, backend=None, *, n_jobs=None, batch_size=None,
-                 serializer=None, timeout=None, retries=None):
+                 serializer=None, timeout=None, retries=None, max_nbytes=None):
         settings = {'backend': backend, 'n_jobs': n_jobs,
                     'batch_size': batch_size, 'serializer': serializer,
-                    'timeout': timeout, 'retries': retries}
+                    'timeout': timeout, 'retries': retries,
+                    'max_nbytes': max_nbytes}
         # Refuse bad values now, as joblib does, not in some executor later;
         # names are kept as names, so that each executor gets a backend of
         # its own.

@@ -110,14 +110,16 @@ def run_calls(executor, calls, cancellable=None, progress=None,
 
 def engine_for(executor):
     """A C executor that runs maps of chunks for @executor: the same
-    backend, serializer, jobs, timeout and retries, and batches of one task, since each task
-    is a chunk already, sized for the jobs. Its progress signal is not
-    @executor's; re-emit it (see _InProcessMap._chunks_done)."""
+    backend, serializer, jobs, timeout, retries and max-nbytes, and batches
+    of one task, since each task is a chunk already, sized for the jobs.
+    Its progress signal is not @executor's; re-emit it (see
+    _InProcessMap._chunks_done)."""
     return _CExecutor(backend=executor.get_backend(),
                       serializer=executor.get_serializer(),
                       n_jobs=executor.get_n_jobs(), batch_size=1,
                       timeout=executor.get_timeout(),
-                      retries=executor.get_retries())
+                      retries=executor.get_retries(),
+                      max_nbytes=executor.get_max_nbytes())
 
 
 class _InProcessMap:
