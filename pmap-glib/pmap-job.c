@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "pmap-batch-size-private.h"
 #include "pmap-error.h"
 #include "pmap-job-private.h"
 #include "pmap-outcome-private.h"
@@ -20,7 +21,8 @@
  * A backend takes work with [method@Pmap.Job.claim], a batch of
  * consecutive tasks at a time, and runs each batch with
  * [method@Pmap.Job.run_batch], from as many threads as it likes. The job
- * chooses the batch sizes (see [property@Pmap.Executor:batch-size]), stops
+ * chooses the batch sizes (see [property@Pmap.Executor:batch-size]) from
+ * how long the batches that ended took, stops
  * handing out batches after the first error or a cancellation, and tells
  * the executor when the last running batch has ended.
  *
@@ -41,7 +43,6 @@ struct _PmapJob
   GThread       *owner;
   guint          n_tasks;
   guint          n_jobs;
-  guint          batch_size;
   /* How long one task may run, 0 for ever; how many times a task that a
    * worker's death or the timeout took runs again. */
   gint64         timeout_us;
@@ -62,8 +63,11 @@ struct _PmapJob
   guint          n_active;
   guint          n_done;
   GError        *error;
+  PmapBatchSize  batch_size;
   guint          stopped : 1;
   guint          complete : 1;
+  /* Whether each batch is logged, with G_MESSAGES_DEBUG=Pmap. */
+  guint          log_batches : 1;
 
   PmapJobNotify  notify;
   gpointer       notify_data;
@@ -140,13 +144,40 @@ pmap_job_new (PmapCallable    *callable,
   g_ptr_array_set_free_func (self->items, variant_unref0);
   self->n_tasks = inputs->len;
   self->n_jobs = n_jobs;
-  self->batch_size = batch_size;
+  pmap_batch_size_init (&self->batch_size, batch_size, n_jobs);
+  self->log_batches = !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
 
   self->results = g_ptr_array_new_full (self->n_tasks, variant_unref0);
   g_ptr_array_set_size (self->results, self->n_tasks);
   self->complete = (self->n_tasks == 0);
 
   return self;
+}
+
+/* For the backend, before it claims: how long an automatic batch should
+ * last at least, to amortise what a batch costs it beyond its tasks
+ * (PMAP_BATCH_MIN_US_DEFAULT unless it says otherwise). */
+void
+pmap_job_set_min_batch_duration (PmapJob *self,
+                                 gint64   min_us)
+{
+  g_mutex_lock (&self->mutex);
+  self->batch_size.min_us = MIN (min_us, PMAP_BATCH_MAX_US);
+  g_mutex_unlock (&self->mutex);
+}
+
+/* For a backend that runs batches without pmap_job_run_batch(), which
+ * measures them: @n_tasks of a batch took @busy_us, from when it was
+ * claimed (or its work began) until their results were in. Before the
+ * next claim, so that its size follows. */
+void
+pmap_job_record_batch (PmapJob *self,
+                       guint    n_tasks,
+                       gint64   busy_us)
+{
+  g_mutex_lock (&self->mutex);
+  pmap_batch_size_record (&self->batch_size, n_tasks, busy_us);
+  g_mutex_unlock (&self->mutex);
 }
 
 /* How long one task may run, in seconds; 0 sets no limit. Before the job
@@ -262,20 +293,6 @@ pmap_job_get_n_jobs (PmapJob *self)
   return self->n_jobs;
 }
 
-static guint
-next_batch_size (PmapJob *self,
-                 guint    min_tasks)
-{
-  guint remaining = self->n_tasks - self->next;
-
-  if (self->batch_size > 0)
-    return MIN (self->batch_size, remaining);
-
-  /* Guided scheduling: large batches while much is left, single tasks at
-   * the end, so that workers finish together whatever the tasks cost. */
-  return MIN (MAX (remaining / (2 * self->n_jobs), MAX (min_tasks, 1)), remaining);
-}
-
 /**
  * pmap_job_claim:
  * @self: a job
@@ -283,7 +300,8 @@ next_batch_size (PmapJob *self,
  * @n_tasks: (out): the number of tasks in the batch
  *
  * Takes the next batch of tasks. The caller must then run it with
- * [method@Pmap.Job.run_batch].
+ * [method@Pmap.Job.run_batch], which measures it: the sizes of the next
+ * batches follow how long their tasks take.
  *
  * Returns: %TRUE if a batch was claimed; %FALSE when every task has been
  *   handed out or the job is stopping after an error or a cancellation
@@ -295,32 +313,21 @@ pmap_job_claim (PmapJob *self,
                 guint   *first,
                 guint   *n_tasks)
 {
+  gboolean claimed = FALSE;
+  double task_us = 0;
+
   g_return_val_if_fail (PMAP_IS_JOB (self), FALSE);
   g_return_val_if_fail (first != NULL, FALSE);
   g_return_val_if_fail (n_tasks != NULL, FALSE);
-
-  return pmap_job_claim_at_least (self, 1, first, n_tasks);
-}
-
-/* Like pmap_job_claim(), for a backend to which a batch has a fixed cost,
- * such as a round trip to a worker process: the batch has at least
- * @min_tasks tasks, or all that are left, unless the executor's
- * batch-size sets its size. */
-gboolean
-pmap_job_claim_at_least (PmapJob *self,
-                         guint    min_tasks,
-                         guint   *first,
-                         guint   *n_tasks)
-{
-  gboolean claimed = FALSE;
 
   g_mutex_lock (&self->mutex);
   if (!self->stopped && self->next < self->n_tasks)
     {
       *first = self->next;
-      *n_tasks = next_batch_size (self, min_tasks);
+      *n_tasks = pmap_batch_size_next (&self->batch_size, self->n_tasks - self->next);
       self->next += *n_tasks;
       self->n_active++;
+      task_us = self->batch_size.task_us;
       claimed = TRUE;
     }
   g_mutex_unlock (&self->mutex);
@@ -329,6 +336,11 @@ pmap_job_claim_at_least (PmapJob *self,
     {
       *first = 0;
       *n_tasks = 0;
+    }
+  else if (self->log_batches)
+    {
+      g_debug ("Job %p: batch of %u tasks from task %u, of %u; %.3g us a "
+               "task so far", self, *n_tasks, *first, self->n_tasks, task_us);
     }
 
   return claimed;
@@ -360,6 +372,26 @@ stop_with_error (PmapJob *self,
   g_mutex_unlock (&self->mutex);
 
   g_clear_error (&error);
+}
+
+/* Ends a batch of which @n_done tasks returned a value, and @n_ran, which
+ * took @busy_us, are measured. */
+static void
+end_batch (PmapJob *self,
+           guint    n_done,
+           guint    n_ran,
+           gint64   busy_us)
+{
+  g_mutex_lock (&self->mutex);
+  pmap_batch_size_record (&self->batch_size, n_ran, busy_us);
+  self->n_done += n_done;
+  self->n_active--;
+  update_complete_locked (self);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+
+  if (self->notify != NULL)
+    self->notify (self, self->notify_data);
 }
 
 static GVariant *
@@ -402,7 +434,9 @@ pmap_job_run_batch (PmapJob *self,
                     guint    n_tasks)
 {
   PmapJob *outer_job = g_private_get (&running_task);
+  gint64 start = g_get_monotonic_time ();
   guint n_done = 0;
+  guint n_ran = 0;
 
   g_return_if_fail (PMAP_IS_JOB (self));
   g_return_if_fail (first < self->n_tasks);
@@ -420,6 +454,7 @@ pmap_job_run_batch (PmapJob *self,
       if (pmap_job_is_stopping (self))
         break;
 
+      n_ran++;
       result = run_task (self, i, &error);
       pmap_job_release_inputs (self, i, 1);
       if (result == NULL)
@@ -436,7 +471,7 @@ pmap_job_run_batch (PmapJob *self,
 
   g_private_set (&running_task, outer_job);
 
-  pmap_job_end_batch (self, n_done);
+  end_batch (self, n_done, n_ran, g_get_monotonic_time () - start);
 }
 
 gboolean
@@ -538,15 +573,7 @@ void
 pmap_job_end_batch (PmapJob *self,
                     guint    n_done)
 {
-  g_mutex_lock (&self->mutex);
-  self->n_done += n_done;
-  self->n_active--;
-  update_complete_locked (self);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->mutex);
-
-  if (self->notify != NULL)
-    self->notify (self, self->notify_data);
+  end_batch (self, n_done, 0, 0);
 }
 
 /* Whether the calling thread is inside a task of some job: a map started
