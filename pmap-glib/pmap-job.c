@@ -7,10 +7,8 @@
 
 #include <gio/gio.h>
 
-#include "pmap-batch-size-private.h"
 #include "pmap-error.h"
-#include "pmap-job-private.h"
-#include "pmap-outcome-private.h"
+#include "pmap-job-state-private.h"
 
 /**
  * PmapJob:
@@ -22,58 +20,14 @@
  * consecutive tasks at a time, and runs each batch with
  * [method@Pmap.Job.run_batch], from as many threads as it likes. The job
  * chooses the batch sizes (see [property@Pmap.Executor:batch-size]) from
- * how long the batches that ended took, stops
- * handing out batches after the first error or a cancellation, and tells
- * the executor when the last running batch has ended.
+ * how long the batches that ended took, stops handing out batches after
+ * the first error or a cancellation, and tells the executor when the last
+ * running batch has ended.
  *
  * A backend must run every batch it claimed.
  *
  * Since: 1.0
  */
-struct _PmapJob
-{
-  GObject        parent_instance;
-
-  /* Borrowed: the executor keeps it alive until the job completes, and
-   * drops it on the caller's thread, where its destroy notify belongs. */
-  PmapCallable  *callable;
-  PmapSerializer *serializer;
-  GPtrArray     *items;
-  GPtrArray     *results;
-  GThread       *owner;
-  guint          n_tasks;
-  guint          n_jobs;
-  /* How long one task may run, 0 for ever; how many times a task that a
-   * worker's death or the timeout took runs again. */
-  gint64         timeout_us;
-  guint          retries;
-
-  /* Whether a failing task leaves the others running; then the errors of
-   * the tasks that failed, by index. */
-  gboolean       continue_on_error;
-  GPtrArray     *errors;
-  guint          n_failed;
-
-  /* Read without the lock between tasks, to stop a running batch early. */
-  gint           stopping;
-
-  GMutex         mutex;
-  GCond          cond;
-  guint          next;
-  guint          n_active;
-  guint          n_done;
-  GError        *error;
-  PmapBatchSize  batch_size;
-  guint          stopped : 1;
-  guint          complete : 1;
-  /* Whether each batch is logged, with G_MESSAGES_DEBUG=Pmap. */
-  guint          log_batches : 1;
-
-  PmapJobNotify  notify;
-  gpointer       notify_data;
-  GDestroyNotify notify_destroy;
-};
-
 G_DEFINE_FINAL_TYPE (PmapJob, pmap_job, G_TYPE_OBJECT)
 
 /* The job whose batch the current thread is running, if any. */
@@ -197,30 +151,6 @@ gint64
 pmap_job_get_timeout_us (PmapJob *self)
 {
   return self->timeout_us;
-}
-
-static void
-error_free0 (gpointer error)
-{
-  if (error != NULL)
-    g_error_free (error);
-}
-
-/* Makes a failing task fail alone: the others still run, and the job's
- * results are then outcomes (see pmap_job_steal_results()). Before the
- * job is submitted. */
-void
-pmap_job_set_continue_on_error (PmapJob *self)
-{
-  self->continue_on_error = TRUE;
-  self->errors = g_ptr_array_new_full (self->n_tasks, error_free0);
-  g_ptr_array_set_size (self->errors, self->n_tasks);
-}
-
-gboolean
-pmap_job_continues_on_error (PmapJob *self)
-{
-  return self->continue_on_error;
 }
 
 /* Before the job is submitted. */
@@ -358,20 +288,6 @@ update_complete_locked (PmapJob *self)
   self->complete = TRUE;
   g_cond_broadcast (&self->cond);
   return TRUE;
-}
-
-static void
-stop_with_error (PmapJob *self,
-                 GError  *error)
-{
-  g_mutex_lock (&self->mutex);
-  if (self->error == NULL && !self->complete)
-    self->error = g_steal_pointer (&error);
-  self->stopped = TRUE;
-  g_atomic_int_set (&self->stopping, TRUE);
-  g_mutex_unlock (&self->mutex);
-
-  g_clear_error (&error);
 }
 
 /* Ends a batch of which @n_done tasks returned a value, and @n_ran, which
@@ -518,56 +434,6 @@ pmap_job_get_serializer (PmapJob *self)
   return self->serializer;
 }
 
-/* Stores the result of a task of a claimed batch; takes @value. */
-void
-pmap_job_return_value (PmapJob  *self,
-                       guint     index,
-                       GVariant *value)
-{
-  g_assert (index < self->n_tasks);
-  g_assert (g_ptr_array_index (self->results, index) == NULL);
-
-  g_ptr_array_index (self->results, index) = value;
-}
-
-/* Fails a task of a claimed batch, which stops the job; takes @error. */
-/* Fails task @index with @error, which it takes: the whole job, unless
- * the job continues on error. */
-void
-pmap_job_return_error (PmapJob *self,
-                       guint    index,
-                       GError  *error)
-{
-  g_prefix_error (&error, "Task %u failed: ", index);
-  if (!self->continue_on_error)
-    {
-      stop_with_error (self, error);
-      return;
-    }
-
-  g_mutex_lock (&self->mutex);
-  g_assert (index < self->n_tasks);
-  if (g_ptr_array_index (self->errors, index) == NULL &&
-      g_ptr_array_index (self->results, index) == NULL)
-    {
-      g_ptr_array_index (self->errors, index) = g_steal_pointer (&error);
-      self->n_failed++;
-    }
-  g_mutex_unlock (&self->mutex);
-  g_clear_error (&error);
-}
-
-/* Fails the whole job with @error, which it takes, named after task
- * @index: for what no task can go on after, whatever the job's policy. */
-void
-pmap_job_fail (PmapJob *self,
-               guint    index,
-               GError  *error)
-{
-  g_prefix_error (&error, "Task %u failed: ", index);
-  stop_with_error (self, error);
-}
-
 /* Ends a claimed batch of which @n_done tasks returned a value. */
 void
 pmap_job_end_batch (PmapJob *self,
@@ -615,86 +481,3 @@ pmap_job_cancel (PmapJob *self)
     self->notify (self, self->notify_data);
 }
 
-guint
-pmap_job_get_n_done (PmapJob *self)
-{
-  guint n_done;
-
-  g_mutex_lock (&self->mutex);
-  n_done = self->n_done + self->n_failed;
-  g_mutex_unlock (&self->mutex);
-
-  return n_done;
-}
-
-gboolean
-pmap_job_is_complete (PmapJob *self)
-{
-  gboolean complete;
-
-  g_mutex_lock (&self->mutex);
-  complete = self->complete;
-  g_mutex_unlock (&self->mutex);
-
-  return complete;
-}
-
-/* Blocks until the job completes or more than @n_done_seen tasks are done.
- * Returns whether the job is complete. */
-gboolean
-pmap_job_wait (PmapJob *self,
-               guint    n_done_seen)
-{
-  gboolean complete;
-
-  g_mutex_lock (&self->mutex);
-  while (!self->complete && self->n_done + self->n_failed == n_done_seen)
-    g_cond_wait (&self->cond, &self->mutex);
-  complete = self->complete;
-  g_mutex_unlock (&self->mutex);
-
-  return complete;
-}
-
-/* The job's results once it completed: its values, in the order of its
- * inputs, or NULL with the error that stopped it. A job that continues on
- * error gives PmapOutcomes instead, one per input. */
-GPtrArray *
-pmap_job_steal_results (PmapJob  *self,
-                        GError  **error)
-{
-  GPtrArray *results;
-
-  g_mutex_lock (&self->mutex);
-  g_assert (self->complete);
-
-  if (self->error != NULL)
-    {
-      g_propagate_error (error, g_error_copy (self->error));
-      results = NULL;
-    }
-  else if (self->continue_on_error)
-    {
-      results = g_ptr_array_new_full (self->n_tasks, (GDestroyNotify) pmap_outcome_unref);
-      for (guint i = 0; i < self->n_tasks; i++)
-        {
-          GVariant *value = g_steal_pointer (&g_ptr_array_index (self->results, i));
-          GError *task_error = g_steal_pointer (&g_ptr_array_index (self->errors, i));
-
-          /* A backend that ended a batch without answering every task:
-           * say so, rather than lose the input. */
-          if (value == NULL && task_error == NULL)
-            task_error = g_error_new (PMAP_ERROR, PMAP_ERROR_MISSING_RESULT,
-                                      "Task %u failed: the backend ended its "
-                                      "batch without running it", i);
-          g_ptr_array_add (results, pmap_outcome_new (value, task_error));
-        }
-    }
-  else
-    {
-      results = g_steal_pointer (&self->results);
-    }
-  g_mutex_unlock (&self->mutex);
-
-  return results;
-}
