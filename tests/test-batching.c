@@ -182,6 +182,30 @@ test_slow_tasks (gconstpointer data)
   g_assert_cmpuint (seen->len, >=, items->len / 3);
 }
 
+/* Tasks that turn quick after slow ones: the batches, a couple of tasks
+ * while the tasks are slow, grow again once the quick ones are measured. */
+static void
+test_slow_then_quick (gconstpointer data)
+{
+  g_autoptr(PmapExecutor) executor = executor_new (data, 0);
+  g_autoptr(GPtrArray) items = sleeps_new (20, 10);
+  g_autoptr(GPtrArray) quick = sleeps_new (0, 4000);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GArray) seen = NULL;
+
+  g_ptr_array_extend_and_steal (items, g_steal_pointer (&quick));
+  seen = map_in_batches (executor, "test.sleep-ms", items, &results);
+  g_assert_cmpuint (results->len, ==, items->len);
+  for (guint i = 0; i < results->len; i++)
+    g_assert_cmpint (g_variant_get_int64 (g_ptr_array_index (results, i)), ==,
+                     i < 10 ? 20 : 0);
+
+  for (guint i = 0; i < seen->len; i++)
+    if (g_array_index (seen, Batch, i).first < 10)
+      g_assert_cmpuint (g_array_index (seen, Batch, i).n_tasks, <=, 3);
+  g_assert_cmpuint (largest_batch (seen), >=, 50);
+}
+
 /* An explicit batch-size is the size of every batch but the last, whatever
  * the tasks take. */
 static void
@@ -227,10 +251,12 @@ main (int   argc,
     {
       g_autofree char *tiny = g_strdup_printf ("/Pmap/Batching/%s/tiny-tasks", backends[i]);
       g_autofree char *slow = g_strdup_printf ("/Pmap/Batching/%s/slow-tasks", backends[i]);
+      g_autofree char *slow_then_quick = g_strdup_printf ("/Pmap/Batching/%s/slow-then-quick-tasks", backends[i]);
       g_autofree char *fixed = g_strdup_printf ("/Pmap/Batching/%s/explicit-size", backends[i]);
 
       g_test_add_data_func (tiny, backends[i], test_tiny_tasks);
       g_test_add_data_func (slow, backends[i], test_slow_tasks);
+      g_test_add_data_func (slow_then_quick, backends[i], test_slow_then_quick);
       g_test_add_data_func (fixed, backends[i], test_explicit_size);
     }
 
