@@ -238,9 +238,13 @@ pmap_executor_class_init (PmapExecutorClass *klass)
    * PmapExecutor:batch-size:
    *
    * How many consecutive tasks a worker takes at a time. Zero, the
-   * default, sizes batches automatically: large ones while much work is
-   * left, single tasks at the end, so that many tiny tasks cost little
-   * more than a loop and long ones still spread over every worker.
+   * default, sizes batches automatically from how long the tasks take, as
+   * measured on the batches that ended: a single task first, then large
+   * batches while much work is left and smaller ones at the end, none
+   * shorter than what handing it out costs the backend, nor longer than
+   * about 50 ms, so that many tiny tasks cost little more than a loop and
+   * slow ones still spread over every worker. See
+   * [How tasks are handed out](backends.html#how-tasks-are-handed-out).
    *
    * Since: 1.0
    */

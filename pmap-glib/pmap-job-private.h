@@ -36,10 +36,11 @@ void       pmap_job_set_notify      (PmapJob        *self,
                                      PmapJobNotify   notify,
                                      gpointer        user_data,
                                      GDestroyNotify  destroy);
-gboolean   pmap_job_claim_at_least  (PmapJob        *self,
-                                     guint           min_tasks,
-                                     guint          *first,
-                                     guint          *n_tasks);
+void       pmap_job_set_min_batch_duration (PmapJob *self,
+                                            gint64   min_us);
+void       pmap_job_record_batch    (PmapJob        *self,
+                                     guint           n_tasks,
+                                     gint64          busy_us);
 gboolean   pmap_job_is_in_task      (void);
 void       pmap_job_drain           (PmapJob        *self);
 GThread   *pmap_job_get_owner       (PmapJob        *self);

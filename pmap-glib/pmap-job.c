@@ -8,8 +8,7 @@
 #include <gio/gio.h>
 
 #include "pmap-error.h"
-#include "pmap-job-private.h"
-#include "pmap-outcome-private.h"
+#include "pmap-job-state-private.h"
 
 /**
  * PmapJob:
@@ -20,58 +19,15 @@
  * A backend takes work with [method@Pmap.Job.claim], a batch of
  * consecutive tasks at a time, and runs each batch with
  * [method@Pmap.Job.run_batch], from as many threads as it likes. The job
- * chooses the batch sizes (see [property@Pmap.Executor:batch-size]), stops
- * handing out batches after the first error or a cancellation, and tells
- * the executor when the last running batch has ended.
+ * chooses the batch sizes (see [property@Pmap.Executor:batch-size]) from
+ * how long the batches that ended took, stops handing out batches after
+ * the first error or a cancellation, and tells the executor when the last
+ * running batch has ended.
  *
  * A backend must run every batch it claimed.
  *
  * Since: 1.0
  */
-struct _PmapJob
-{
-  GObject        parent_instance;
-
-  /* Borrowed: the executor keeps it alive until the job completes, and
-   * drops it on the caller's thread, where its destroy notify belongs. */
-  PmapCallable  *callable;
-  PmapSerializer *serializer;
-  GPtrArray     *items;
-  GPtrArray     *results;
-  GThread       *owner;
-  guint          n_tasks;
-  guint          n_jobs;
-  guint          batch_size;
-  /* How long one task may run, 0 for ever; how many times a task that a
-   * worker's death or the timeout took runs again. */
-  gint64         timeout_us;
-  guint          retries;
-  /* PmapExecutor:max-nbytes. */
-  guint64        max_nbytes;
-
-  /* Whether a failing task leaves the others running; then the errors of
-   * the tasks that failed, by index. */
-  gboolean       continue_on_error;
-  GPtrArray     *errors;
-  guint          n_failed;
-
-  /* Read without the lock between tasks, to stop a running batch early. */
-  gint           stopping;
-
-  GMutex         mutex;
-  GCond          cond;
-  guint          next;
-  guint          n_active;
-  guint          n_done;
-  GError        *error;
-  guint          stopped : 1;
-  guint          complete : 1;
-
-  PmapJobNotify  notify;
-  gpointer       notify_data;
-  GDestroyNotify notify_destroy;
-};
-
 G_DEFINE_FINAL_TYPE (PmapJob, pmap_job, G_TYPE_OBJECT)
 
 /* The job whose batch the current thread is running, if any. */
@@ -142,7 +98,8 @@ pmap_job_new (PmapCallable    *callable,
   g_ptr_array_set_free_func (self->items, variant_unref0);
   self->n_tasks = inputs->len;
   self->n_jobs = n_jobs;
-  self->batch_size = batch_size;
+  pmap_batch_size_init (&self->batch_size, batch_size, n_jobs);
+  self->log_batches = !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
   /* PmapExecutor:max-nbytes's default, until the executor sets it. */
   self->max_nbytes = 1024 * 1024;
 
@@ -151,6 +108,32 @@ pmap_job_new (PmapCallable    *callable,
   self->complete = (self->n_tasks == 0);
 
   return self;
+}
+
+/* For the backend, before it claims: how long an automatic batch should
+ * last at least, to amortise what a batch costs it beyond its tasks
+ * (PMAP_BATCH_MIN_US_DEFAULT unless it says otherwise). */
+void
+pmap_job_set_min_batch_duration (PmapJob *self,
+                                 gint64   min_us)
+{
+  g_mutex_lock (&self->mutex);
+  self->batch_size.min_us = MIN (min_us, PMAP_BATCH_MAX_US);
+  g_mutex_unlock (&self->mutex);
+}
+
+/* For a backend that runs batches without pmap_job_run_batch(), which
+ * measures them: @n_tasks of a batch took @busy_us, from when it was
+ * claimed (or its work began) until their results were in. Before the
+ * next claim, so that its size follows. */
+void
+pmap_job_record_batch (PmapJob *self,
+                       guint    n_tasks,
+                       gint64   busy_us)
+{
+  g_mutex_lock (&self->mutex);
+  pmap_batch_size_record (&self->batch_size, n_tasks, busy_us);
+  g_mutex_unlock (&self->mutex);
 }
 
 /* How long one task may run, in seconds; 0 sets no limit. Before the job
@@ -170,30 +153,6 @@ gint64
 pmap_job_get_timeout_us (PmapJob *self)
 {
   return self->timeout_us;
-}
-
-static void
-error_free0 (gpointer error)
-{
-  if (error != NULL)
-    g_error_free (error);
-}
-
-/* Makes a failing task fail alone: the others still run, and the job's
- * results are then outcomes (see pmap_job_steal_results()). Before the
- * job is submitted. */
-void
-pmap_job_set_continue_on_error (PmapJob *self)
-{
-  self->continue_on_error = TRUE;
-  self->errors = g_ptr_array_new_full (self->n_tasks, error_free0);
-  g_ptr_array_set_size (self->errors, self->n_tasks);
-}
-
-gboolean
-pmap_job_continues_on_error (PmapJob *self)
-{
-  return self->continue_on_error;
 }
 
 /* Before the job is submitted. */
@@ -280,20 +239,6 @@ pmap_job_get_n_jobs (PmapJob *self)
   return self->n_jobs;
 }
 
-static guint
-next_batch_size (PmapJob *self,
-                 guint    min_tasks)
-{
-  guint remaining = self->n_tasks - self->next;
-
-  if (self->batch_size > 0)
-    return MIN (self->batch_size, remaining);
-
-  /* Guided scheduling: large batches while much is left, single tasks at
-   * the end, so that workers finish together whatever the tasks cost. */
-  return MIN (MAX (remaining / (2 * self->n_jobs), MAX (min_tasks, 1)), remaining);
-}
-
 /**
  * pmap_job_claim:
  * @self: a job
@@ -301,7 +246,8 @@ next_batch_size (PmapJob *self,
  * @n_tasks: (out): the number of tasks in the batch
  *
  * Takes the next batch of tasks. The caller must then run it with
- * [method@Pmap.Job.run_batch].
+ * [method@Pmap.Job.run_batch], which measures it: the sizes of the next
+ * batches follow how long their tasks take.
  *
  * Returns: %TRUE if a batch was claimed; %FALSE when every task has been
  *   handed out or the job is stopping after an error or a cancellation
@@ -313,32 +259,21 @@ pmap_job_claim (PmapJob *self,
                 guint   *first,
                 guint   *n_tasks)
 {
+  gboolean claimed = FALSE;
+  double task_us = 0;
+
   g_return_val_if_fail (PMAP_IS_JOB (self), FALSE);
   g_return_val_if_fail (first != NULL, FALSE);
   g_return_val_if_fail (n_tasks != NULL, FALSE);
-
-  return pmap_job_claim_at_least (self, 1, first, n_tasks);
-}
-
-/* Like pmap_job_claim(), for a backend to which a batch has a fixed cost,
- * such as a round trip to a worker process: the batch has at least
- * @min_tasks tasks, or all that are left, unless the executor's
- * batch-size sets its size. */
-gboolean
-pmap_job_claim_at_least (PmapJob *self,
-                         guint    min_tasks,
-                         guint   *first,
-                         guint   *n_tasks)
-{
-  gboolean claimed = FALSE;
 
   g_mutex_lock (&self->mutex);
   if (!self->stopped && self->next < self->n_tasks)
     {
       *first = self->next;
-      *n_tasks = next_batch_size (self, min_tasks);
+      *n_tasks = pmap_batch_size_next (&self->batch_size, self->n_tasks - self->next);
       self->next += *n_tasks;
       self->n_active++;
+      task_us = self->batch_size.task_us;
       claimed = TRUE;
     }
   g_mutex_unlock (&self->mutex);
@@ -347,6 +282,11 @@ pmap_job_claim_at_least (PmapJob *self,
     {
       *first = 0;
       *n_tasks = 0;
+    }
+  else if (self->log_batches)
+    {
+      g_debug ("Job %p: batch of %u tasks from task %u, of %u; %.3g us a "
+               "task so far", self, *n_tasks, *first, self->n_tasks, task_us);
     }
 
   return claimed;
@@ -366,18 +306,24 @@ update_complete_locked (PmapJob *self)
   return TRUE;
 }
 
+/* Ends a batch of which @n_done tasks returned a value, and @n_ran, which
+ * took @busy_us, are measured. */
 static void
-stop_with_error (PmapJob *self,
-                 GError  *error)
+end_batch (PmapJob *self,
+           guint    n_done,
+           guint    n_ran,
+           gint64   busy_us)
 {
   g_mutex_lock (&self->mutex);
-  if (self->error == NULL && !self->complete)
-    self->error = g_steal_pointer (&error);
-  self->stopped = TRUE;
-  g_atomic_int_set (&self->stopping, TRUE);
+  pmap_batch_size_record (&self->batch_size, n_ran, busy_us);
+  self->n_done += n_done;
+  self->n_active--;
+  update_complete_locked (self);
+  g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);
 
-  g_clear_error (&error);
+  if (self->notify != NULL)
+    self->notify (self, self->notify_data);
 }
 
 static GVariant *
@@ -420,11 +366,19 @@ pmap_job_run_batch (PmapJob *self,
                     guint    n_tasks)
 {
   PmapJob *outer_job = g_private_get (&running_task);
+  gboolean measured;
+  gint64 start = 0;
   guint n_done = 0;
+  guint n_ran = 0;
 
   g_return_if_fail (PMAP_IS_JOB (self));
   g_return_if_fail (first < self->n_tasks);
   g_return_if_fail (n_tasks <= self->n_tasks - first);
+
+  /* Explicit batch sizes need no measure, nor the clock's cost. */
+  measured = self->batch_size.fixed == 0;
+  if (measured)
+    start = g_get_monotonic_time ();
 
   /* A nested map's batch runs inside a task of the outer job: restore it
    * afterwards, so that the task's next map runs here too. */
@@ -438,6 +392,7 @@ pmap_job_run_batch (PmapJob *self,
       if (pmap_job_is_stopping (self))
         break;
 
+      n_ran++;
       result = run_task (self, i, &error);
       pmap_job_release_inputs (self, i, 1);
       if (result == NULL)
@@ -454,7 +409,8 @@ pmap_job_run_batch (PmapJob *self,
 
   g_private_set (&running_task, outer_job);
 
-  pmap_job_end_batch (self, n_done);
+  end_batch (self, n_done, measured ? n_ran : 0,
+             measured ? g_get_monotonic_time () - start : 0);
 }
 
 gboolean
@@ -501,70 +457,12 @@ pmap_job_get_serializer (PmapJob *self)
   return self->serializer;
 }
 
-/* Stores the result of a task of a claimed batch; takes @value. */
-void
-pmap_job_return_value (PmapJob  *self,
-                       guint     index,
-                       GVariant *value)
-{
-  g_assert (index < self->n_tasks);
-  g_assert (g_ptr_array_index (self->results, index) == NULL);
-
-  g_ptr_array_index (self->results, index) = value;
-}
-
-/* Fails a task of a claimed batch, which stops the job; takes @error. */
-/* Fails task @index with @error, which it takes: the whole job, unless
- * the job continues on error. */
-void
-pmap_job_return_error (PmapJob *self,
-                       guint    index,
-                       GError  *error)
-{
-  g_prefix_error (&error, "Task %u failed: ", index);
-  if (!self->continue_on_error)
-    {
-      stop_with_error (self, error);
-      return;
-    }
-
-  g_mutex_lock (&self->mutex);
-  g_assert (index < self->n_tasks);
-  if (g_ptr_array_index (self->errors, index) == NULL &&
-      g_ptr_array_index (self->results, index) == NULL)
-    {
-      g_ptr_array_index (self->errors, index) = g_steal_pointer (&error);
-      self->n_failed++;
-    }
-  g_mutex_unlock (&self->mutex);
-  g_clear_error (&error);
-}
-
-/* Fails the whole job with @error, which it takes, named after task
- * @index: for what no task can go on after, whatever the job's policy. */
-void
-pmap_job_fail (PmapJob *self,
-               guint    index,
-               GError  *error)
-{
-  g_prefix_error (&error, "Task %u failed: ", index);
-  stop_with_error (self, error);
-}
-
 /* Ends a claimed batch of which @n_done tasks returned a value. */
 void
 pmap_job_end_batch (PmapJob *self,
                     guint    n_done)
 {
-  g_mutex_lock (&self->mutex);
-  self->n_done += n_done;
-  self->n_active--;
-  update_complete_locked (self);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->mutex);
-
-  if (self->notify != NULL)
-    self->notify (self, self->notify_data);
+  end_batch (self, n_done, 0, 0);
 }
 
 /* Whether the calling thread is inside a task of some job: a map started
@@ -606,86 +504,3 @@ pmap_job_cancel (PmapJob *self)
     self->notify (self, self->notify_data);
 }
 
-guint
-pmap_job_get_n_done (PmapJob *self)
-{
-  guint n_done;
-
-  g_mutex_lock (&self->mutex);
-  n_done = self->n_done + self->n_failed;
-  g_mutex_unlock (&self->mutex);
-
-  return n_done;
-}
-
-gboolean
-pmap_job_is_complete (PmapJob *self)
-{
-  gboolean complete;
-
-  g_mutex_lock (&self->mutex);
-  complete = self->complete;
-  g_mutex_unlock (&self->mutex);
-
-  return complete;
-}
-
-/* Blocks until the job completes or more than @n_done_seen tasks are done.
- * Returns whether the job is complete. */
-gboolean
-pmap_job_wait (PmapJob *self,
-               guint    n_done_seen)
-{
-  gboolean complete;
-
-  g_mutex_lock (&self->mutex);
-  while (!self->complete && self->n_done + self->n_failed == n_done_seen)
-    g_cond_wait (&self->cond, &self->mutex);
-  complete = self->complete;
-  g_mutex_unlock (&self->mutex);
-
-  return complete;
-}
-
-/* The job's results once it completed: its values, in the order of its
- * inputs, or NULL with the error that stopped it. A job that continues on
- * error gives PmapOutcomes instead, one per input. */
-GPtrArray *
-pmap_job_steal_results (PmapJob  *self,
-                        GError  **error)
-{
-  GPtrArray *results;
-
-  g_mutex_lock (&self->mutex);
-  g_assert (self->complete);
-
-  if (self->error != NULL)
-    {
-      g_propagate_error (error, g_error_copy (self->error));
-      results = NULL;
-    }
-  else if (self->continue_on_error)
-    {
-      results = g_ptr_array_new_full (self->n_tasks, (GDestroyNotify) pmap_outcome_unref);
-      for (guint i = 0; i < self->n_tasks; i++)
-        {
-          GVariant *value = g_steal_pointer (&g_ptr_array_index (self->results, i));
-          GError *task_error = g_steal_pointer (&g_ptr_array_index (self->errors, i));
-
-          /* A backend that ended a batch without answering every task:
-           * say so, rather than lose the input. */
-          if (value == NULL && task_error == NULL)
-            task_error = g_error_new (PMAP_ERROR, PMAP_ERROR_MISSING_RESULT,
-                                      "Task %u failed: the backend ended its "
-                                      "batch without running it", i);
-          g_ptr_array_add (results, pmap_outcome_new (value, task_error));
-        }
-    }
-  else
-    {
-      results = g_steal_pointer (&self->results);
-    }
-  g_mutex_unlock (&self->mutex);
-
-  return results;
-}

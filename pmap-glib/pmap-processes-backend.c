@@ -31,6 +31,10 @@ struct _PmapProcessesBackend
   GThreadPool *runners;
 };
 
+/* How long an automatic batch lasts at least, sending and answering
+ * included. */
+#define MIN_BATCH_US 250
+
 G_DEFINE_FINAL_TYPE (PmapProcessesBackend, pmap_processes_backend, PMAP_TYPE_BACKEND)
 
 static gboolean
@@ -426,31 +430,6 @@ check_serializer (PmapSerializer  *serializer,
   return TRUE;
 }
 
-/* A batch costs a round trip to its worker, some tens of microseconds,
- * whatever its size: when tasks are quick, the single-task batches that end
- * guided scheduling would spend more time travelling than running. So a
- * runner claims at least as many tasks as take this long at the pace of its
- * batches so far, sending and answering included; quick tasks then end
- * within this much of each other, and slow ones still go one at a time. */
-#define MIN_BATCH_US 250
-
-/* The pace of a runner's batches. */
-typedef struct
-{
-  gint64 busy_us;
-  guint  n_tasks;
-} Pace;
-
-static guint
-min_batch_tasks (const Pace *pace)
-{
-  if (pace->n_tasks == 0)
-    return 1;
-
-  return (guint) MIN ((guint64) MIN_BATCH_US * pace->n_tasks / MAX (pace->busy_us, 1),
-                      G_MAXUINT);
-}
-
 /* The batch of the tasks [@start, @end) of @batch: what a worker runs
  * again after another died in @batch, or around a task that failed. */
 static GVariant *
@@ -579,7 +558,6 @@ run_job (gpointer data,
   PmapJob *job = runner->job;
   PmapWorker *worker = NULL;
   g_autoptr(GVariant) ref = NULL;
-  Pace pace = { 0, 0 };
   guint first, n_tasks, n_answered;
   gboolean claimed = pmap_job_claim (job, &first, &n_tasks);
 
@@ -631,17 +609,17 @@ run_job (gpointer data,
             }
         }
 
-      /* Starting a worker is not part of the pace. */
-      pace.busy_us += (built - start) + (g_get_monotonic_time () - acquired);
-      pace.n_tasks += n_answered;
+      /* What sizes the next batches: sending and answering count,
+       * starting a worker does not. */
+      pmap_job_record_batch (job, n_answered,
+                             (built - start) + (g_get_monotonic_time () - acquired));
 
       /* The map completes, and returns, when its last batch ends: this
        * runner's worker must be back in the pool by then, or a shutdown
        * right after the map misses it. So the next batch is claimed while
        * this one still counts, and a runner with no more work gives its
        * worker back before ending its batch. */
-      claimed = pmap_job_claim_at_least (job, min_batch_tasks (&pace),
-                                         &next_first, &next_n_tasks);
+      claimed = pmap_job_claim (job, &next_first, &next_n_tasks);
       if (!claimed && worker != NULL)
         {
           pmap_worker_pool_release (worker, runner->idle_timeout_ms);
@@ -673,6 +651,11 @@ pmap_processes_backend_submit (PmapBackend *backend,
   if (n_runners > 0 &&
       pmap_serializer_passes_values_through (pmap_job_get_serializer (job)))
     shares = pmap_share_table_new (job, pmap_job_get_max_nbytes (job));
+
+  /* A batch costs a round trip to its worker, some tens of microseconds
+   * whatever its size: automatic batches last long enough for that to
+   * stay small. */
+  pmap_job_set_min_batch_duration (job, MIN_BATCH_US);
 
   g_mutex_lock (&self->mutex);
 

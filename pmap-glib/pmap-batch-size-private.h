@@ -1,0 +1,42 @@
+/* pmap-batch-size-private.h: how many tasks a job hands out at a time
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* How long a batch should last at least, by default: what handing out a
+ * batch costs when it is a mutex and a notification, as on the threads
+ * and sequential backends, amortised to a few percent. */
+#define PMAP_BATCH_MIN_US_DEFAULT 50
+
+/* How long a batch should last at most: slow tasks then go a few at a
+ * time, so that a worker never holds much work that an idle one could
+ * take, and a map's progress keeps moving. */
+#define PMAP_BATCH_MAX_US 50000
+
+/* The batch sizes of one job, and what they are based on: the wall time
+ * of a task as measured on the batches that ended so far. Not
+ * thread-safe: the job guards it with its lock. */
+typedef struct
+{
+  guint   fixed;        /* the executor's batch-size, or 0 for automatic */
+  guint   n_jobs;
+  gint64  min_us;       /* the backend's cost of a batch, to amortise */
+  double  task_us;      /* the smoothed time of a task, 0 before any batch */
+} PmapBatchSize;
+
+void   pmap_batch_size_init   (PmapBatchSize *self,
+                               guint          fixed,
+                               guint          n_jobs);
+void   pmap_batch_size_record (PmapBatchSize *self,
+                               guint          n_tasks,
+                               gint64         busy_us);
+guint  pmap_batch_size_next   (PmapBatchSize *self,
+                               guint          remaining);
+
+G_END_DECLS

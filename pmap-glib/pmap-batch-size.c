@@ -1,0 +1,99 @@
+/* pmap-batch-size.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Automatic batch sizes, after joblib's auto batching: a batch should last
+ * long enough to amortise what handing it out costs, and not so long that
+ * one worker holds work that others could take. What a task takes is
+ * measured, so sizes follow the map's function rather than a guess.
+ *
+ * One estimate per job, not per worker: every worker runs the same
+ * function over inputs of the same sequence, so the first batch that ends
+ * informs all of them, and a worker that starts late, or replaces one that
+ * died, does not begin again with single tasks.
+ *
+ * The estimate is the wall time of a task, batch duration divided by its
+ * tasks, overheads included: a batch that lasts the target then really
+ * does. It errs on the slow side, so that an error makes batches shorter
+ * than meant, never longer. A batch slower than the estimate replaces it
+ * at once: tasks that turn slow, or a worker that the machine starves, go
+ * a few at a time from the next batch on. A quicker one moves it by its
+ * number of tasks against one for the estimate, so a large batch of quick
+ * tasks counts fully, while a single task, which also carries the whole
+ * cost of its batch, only halves the gap; batches then grow at least
+ * twofold a batch, as joblib's do.
+ */
+
+#include "config.h"
+
+#include "pmap-batch-size-private.h"
+
+void
+pmap_batch_size_init (PmapBatchSize *self,
+                      guint          fixed,
+                      guint          n_jobs)
+{
+  g_assert (n_jobs > 0);
+
+  self->fixed = fixed;
+  self->n_jobs = n_jobs;
+  self->min_us = PMAP_BATCH_MIN_US_DEFAULT;
+  self->task_us = 0;
+}
+
+/* A batch of @n_tasks took @busy_us, from its claim to its last result. */
+void
+pmap_batch_size_record (PmapBatchSize *self,
+                        guint          n_tasks,
+                        gint64         busy_us)
+{
+  double sample;
+
+  if (n_tasks == 0)
+    return;
+
+  /* The clock counts whole microseconds: a batch that took none took
+   * some. */
+  sample = (double) MAX (busy_us, 1) / n_tasks;
+  if (self->task_us == 0 || sample >= self->task_us)
+    self->task_us = sample;
+  else
+    self->task_us = (self->task_us + n_tasks * sample) / (1.0 + n_tasks);
+}
+
+/* How many tasks of the current estimate fill @us: the fewest that
+ * last that long with @at_least, else the most that fit in it. */
+static guint
+tasks_in (PmapBatchSize *self,
+          double         us,
+          gboolean       at_least)
+{
+  double n = MIN (us / self->task_us, (double) G_MAXUINT - 1);
+  guint whole = (guint) n;
+
+  return at_least && whole < n ? whole + 1 : whole;
+}
+
+/* The size of the next batch when @remaining tasks are left: the
+ * executor's batch-size if set; otherwise a single task until a batch has
+ * been measured, then guided scheduling (the remaining tasks over twice
+ * the number of jobs: large batches first, workers that finish together)
+ * kept between the tasks that last the backend's minimum and those that
+ * last PMAP_BATCH_MAX_US. */
+guint
+pmap_batch_size_next (PmapBatchSize *self,
+                      guint          remaining)
+{
+  guint guided, fewest, most;
+
+  if (self->fixed > 0)
+    return MIN (self->fixed, remaining);
+  if (remaining == 0 || self->task_us == 0)
+    return MIN (remaining, 1);
+
+  guided = remaining / (2 * self->n_jobs);
+  most = MAX (tasks_in (self, PMAP_BATCH_MAX_US, FALSE), 1);
+  fewest = MIN (tasks_in (self, self->min_us, TRUE), most);
+
+  return MIN (CLAMP (guided, fewest, most), remaining);
+}

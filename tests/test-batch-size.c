@@ -1,0 +1,139 @@
+/* test-batch-size.c: the policy of automatic batch sizes, on measures
+ * given by hand
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * pmap-batch-size.c is built into this program, so that its sizes can be
+ * checked against exact durations rather than a clock's; test-batching.c
+ * checks the sizes that the backends really use.
+ */
+
+#include "pmap-batch-size-private.h"
+
+/* A job of 2 jobs, automatic unless @fixed, whose backend amortises
+ * @min_us per batch. */
+static PmapBatchSize
+sizes_new (guint  fixed,
+           gint64 min_us)
+{
+  PmapBatchSize sizes;
+
+  pmap_batch_size_init (&sizes, fixed, 2);
+  sizes.min_us = min_us;
+
+  return sizes;
+}
+
+/* Nothing measured yet: one task, whatever is left. */
+static void
+test_starts_small (void)
+{
+  PmapBatchSize sizes = sizes_new (0, PMAP_BATCH_MIN_US_DEFAULT);
+
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 0), ==, 0);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 1), ==, 1);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100000), ==, 1);
+
+  /* A batch that ran nothing measures nothing. */
+  pmap_batch_size_record (&sizes, 0, 1000);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100000), ==, 1);
+}
+
+/* Quick tasks: the guided size, the remaining tasks over twice the jobs,
+ * down to the tasks that fill the backend's minimum. */
+static void
+test_quick_tasks (void)
+{
+  PmapBatchSize sizes = sizes_new (0, 50);
+
+  pmap_batch_size_record (&sizes, 1, 1);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 10000), ==, 2500);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000), ==, 250);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 120), ==, 50);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 30), ==, 30);
+
+  /* A backend whose batches cost more takes more at a time. */
+  sizes.min_us = 250;
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000), ==, 250);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 400), ==, 250);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 100);
+
+  /* The minimum rounds up: 3 tasks of 20 us last 50 us. */
+  sizes = sizes_new (0, 50);
+  pmap_batch_size_record (&sizes, 1, 20);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 4), ==, 3);
+}
+
+/* Slow tasks: no batch lasts more than PMAP_BATCH_MAX_US, yet each has a
+ * task, whatever the tasks take. */
+static void
+test_slow_tasks (void)
+{
+  PmapBatchSize sizes = sizes_new (0, 250);
+
+  pmap_batch_size_record (&sizes, 1, 20000);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100000), ==, PMAP_BATCH_MAX_US / 20000);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 1), ==, 1);
+
+  pmap_batch_size_record (&sizes, 1, 10 * G_USEC_PER_SEC);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100000), ==, 1);
+
+  /* A minimum above the maximum gives way to it. */
+  sizes = sizes_new (0, 2 * PMAP_BATCH_MAX_US);
+  pmap_batch_size_record (&sizes, 1, 20000);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100000), ==, PMAP_BATCH_MAX_US / 20000);
+}
+
+/* Tasks that turn slow size the next batch at once; tasks that turn quick
+ * move the measure by their number against one for the measure so far. */
+static void
+test_follows_the_tasks (void)
+{
+  PmapBatchSize sizes = sizes_new (0, 50);
+
+  pmap_batch_size_record (&sizes, 1000, 1000);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000000), ==, PMAP_BATCH_MAX_US);
+
+  /* 10 tasks of 100 us. */
+  pmap_batch_size_record (&sizes, 10, 1000);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000000), ==, PMAP_BATCH_MAX_US / 100);
+
+  /* A single quick task halves the gap: (100 + 1 × 0 (1 us)) / 2. */
+  pmap_batch_size_record (&sizes, 1, 0);
+  g_assert_cmpfloat_with_epsilon (sizes.task_us, 50.5, 1e-9);
+
+  /* 999 tasks of 1 us: (50.5 + 999 × 1) / 1000. */
+  pmap_batch_size_record (&sizes, 999, 999);
+  g_assert_cmpfloat_with_epsilon (sizes.task_us, 1.0495, 1e-9);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000000), ==,
+                    (guint) (PMAP_BATCH_MAX_US / 1.0495));
+}
+
+/* An explicit size is every batch's, measured or not. */
+static void
+test_fixed_size (void)
+{
+  PmapBatchSize sizes = sizes_new (7, 50);
+
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 7);
+  pmap_batch_size_record (&sizes, 7, 7 * G_USEC_PER_SEC);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 7);
+  pmap_batch_size_record (&sizes, 7, 0);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 7);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 3), ==, 3);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Pmap/BatchSize/starts-small", test_starts_small);
+  g_test_add_func ("/Pmap/BatchSize/quick-tasks", test_quick_tasks);
+  g_test_add_func ("/Pmap/BatchSize/slow-tasks", test_slow_tasks);
+  g_test_add_func ("/Pmap/BatchSize/follows-the-tasks", test_follows_the_tasks);
+  g_test_add_func ("/Pmap/BatchSize/fixed-size", test_fixed_size);
+
+  return g_test_run ();
+}

@@ -1,0 +1,268 @@
+/* test-batching.c: the sizes of the batches in which the threads and
+ * processes backends run a map's tasks
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The job logs each batch it hands out when debug messages of the "Pmap"
+ * domain are on (G_MESSAGES_DEBUG=Pmap); this program turns them on and
+ * catches them, so that each test sees every batch of its map: which task
+ * it starts at and how many it has. Workers run the pmap-worker helper
+ * with the test module's "test.square" (x → x²) and "test.sleep-ms"
+ * (ms → ms, after sleeping that long).
+ */
+
+#include <stdio.h>
+
+#include "pmap-test-processes-util.h"
+
+typedef struct
+{
+  guint first;
+  guint n_tasks;
+} Batch;
+
+/* The batches of the current map, as the log announced them. */
+static GMutex batches_mutex;
+static GArray *batches;
+
+static void
+catch_batch (const char     *log_domain,
+             GLogLevelFlags  log_level,
+             const char     *message,
+             gpointer        user_data)
+{
+  const char *found = strstr (message, "batch of ");
+  Batch batch;
+
+  if (found == NULL ||
+      sscanf (found, "batch of %u tasks from task %u", &batch.n_tasks, &batch.first) != 2)
+    g_error ("Unexpected debug message: %s", message);
+
+  g_mutex_lock (&batches_mutex);
+  g_array_append_val (batches, batch);
+  g_mutex_unlock (&batches_mutex);
+}
+
+static int
+compare_batches (gconstpointer a,
+                 gconstpointer b)
+{
+  const Batch *batch_a = a, *batch_b = b;
+
+  return batch_a->first < batch_b->first ? -1 : batch_a->first > batch_b->first;
+}
+
+/* Maps @name over @items, checks that the batches cover every task once,
+ * and returns them in the order of their tasks. */
+static GArray *
+map_in_batches (PmapExecutor  *executor,
+                const char    *name,
+                GPtrArray     *items,
+                GPtrArray    **results)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) sizes = g_string_new (NULL);
+  GArray *seen;
+  guint next = 0;
+
+  g_mutex_lock (&batches_mutex);
+  g_array_set_size (batches, 0);
+  g_mutex_unlock (&batches_mutex);
+
+  *results = pmap_executor_map_by_name (executor, name, (GVariant **) items->pdata,
+                                        items->len, NULL, &error);
+  g_assert_no_error (error);
+
+  g_mutex_lock (&batches_mutex);
+  seen = g_array_copy (batches);
+  g_mutex_unlock (&batches_mutex);
+
+  g_array_sort (seen, compare_batches);
+  for (guint i = 0; i < seen->len; i++)
+    {
+      Batch *batch = &g_array_index (seen, Batch, i);
+
+      if (i < 40)
+        g_string_append_printf (sizes, " %u", batch->n_tasks);
+      g_assert_cmpuint (batch->first, ==, next);
+      g_assert_cmpuint (batch->n_tasks, >, 0);
+      next += batch->n_tasks;
+    }
+  g_test_message ("%u batches of%s%s", seen->len, sizes->str,
+                  seen->len > 40 ? " …" : "");
+  g_assert_cmpuint (next, ==, items->len);
+
+  return seen;
+}
+
+static guint
+largest_batch (GArray *seen)
+{
+  guint largest = 0;
+
+  for (guint i = 0; i < seen->len; i++)
+    largest = MAX (largest, g_array_index (seen, Batch, i).n_tasks);
+
+  return largest;
+}
+
+static PmapExecutor *
+executor_new (const char *backend_name,
+              guint       batch_size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmapBackend) backend = pmap_backend_create (backend_name, &error);
+  PmapExecutor *executor;
+
+  g_assert_no_error (error);
+  executor = pmap_executor_new ();
+  pmap_executor_set_backend (executor, backend);
+  pmap_executor_set_n_jobs (executor, 2);
+  pmap_executor_set_batch_size (executor, batch_size);
+
+  return executor;
+}
+
+/* The inputs @ms, @n times over. */
+static GPtrArray *
+sleeps_new (gint64 ms,
+            guint  n)
+{
+  GPtrArray *items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (ms)));
+
+  return items;
+}
+
+/* Before anything is measured, a map starts with single tasks; once it
+ * knows them tiny, it takes them by the hundred, and ends in few batches.
+ * Guided scheduling alone would start with a quarter of the tasks. */
+static void
+test_tiny_tasks (gconstpointer data)
+{
+  const char *backend_name = data;
+  g_autoptr(PmapExecutor) executor = executor_new (backend_name, 0);
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, 20000);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GArray) seen = NULL;
+
+  /* Twice, so that the second map runs on workers that are warm. */
+  for (guint run = 0; run < 2; run++)
+    {
+      g_clear_pointer (&results, g_ptr_array_unref);
+      g_clear_pointer (&seen, g_array_unref);
+      seen = map_in_batches (executor, "test.square", items, &results);
+      test_assert_squares (results, items->len);
+
+      g_assert_cmpuint (g_array_index (seen, Batch, 0).n_tasks, ==, 1);
+      g_assert_cmpuint (largest_batch (seen), >=, 100);
+      g_assert_cmpuint (seen->len, <=, 200);
+    }
+}
+
+/* Tasks of 20 ms go a couple at a time, whatever is left: a batch lasts
+ * 50 ms at most once a task has been measured. Guided scheduling alone
+ * would start with 6. */
+static void
+test_slow_tasks (gconstpointer data)
+{
+  g_autoptr(PmapExecutor) executor = executor_new (data, 0);
+  g_autoptr(GPtrArray) items = sleeps_new (20, 24);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GArray) seen = NULL;
+
+  seen = map_in_batches (executor, "test.sleep-ms", items, &results);
+  g_assert_cmpuint (results->len, ==, items->len);
+  for (guint i = 0; i < results->len; i++)
+    g_assert_cmpint (g_variant_get_int64 (g_ptr_array_index (results, i)), ==, 20);
+
+  g_assert_cmpuint (largest_batch (seen), <=, 3);
+  g_assert_cmpuint (seen->len, >=, items->len / 3);
+}
+
+/* Tasks that turn quick after slow ones: the batches, a couple of tasks
+ * while the tasks are slow, grow again once the quick ones are measured. */
+static void
+test_slow_then_quick (gconstpointer data)
+{
+  g_autoptr(PmapExecutor) executor = executor_new (data, 0);
+  g_autoptr(GPtrArray) items = sleeps_new (20, 10);
+  g_autoptr(GPtrArray) quick = sleeps_new (0, 4000);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GArray) seen = NULL;
+
+  g_ptr_array_extend_and_steal (items, g_steal_pointer (&quick));
+  seen = map_in_batches (executor, "test.sleep-ms", items, &results);
+  g_assert_cmpuint (results->len, ==, items->len);
+  for (guint i = 0; i < results->len; i++)
+    g_assert_cmpint (g_variant_get_int64 (g_ptr_array_index (results, i)), ==,
+                     i < 10 ? 20 : 0);
+
+  for (guint i = 0; i < seen->len; i++)
+    if (g_array_index (seen, Batch, i).first < 10)
+      g_assert_cmpuint (g_array_index (seen, Batch, i).n_tasks, <=, 3);
+  g_assert_cmpuint (largest_batch (seen), >=, 50);
+}
+
+/* An explicit batch-size is the size of every batch but the last, whatever
+ * the tasks take. */
+static void
+test_explicit_size (gconstpointer data)
+{
+  const char *backend_name = data;
+  static const guint sizes[] = { 1, 7, 1000 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autoptr(PmapExecutor) executor = executor_new (backend_name, sizes[s]);
+      g_autoptr(GPtrArray) items = test_int64_items_new (0, 2503);
+      g_autoptr(GPtrArray) results = NULL;
+      g_autoptr(GArray) seen = NULL;
+
+      seen = map_in_batches (executor, "test.square", items, &results);
+      test_assert_squares (results, items->len);
+
+      g_assert_cmpuint (seen->len, ==, (items->len + sizes[s] - 1) / sizes[s]);
+      for (guint i = 0; i + 1 < seen->len; i++)
+        g_assert_cmpuint (g_array_index (seen, Batch, i).n_tasks, ==, sizes[s]);
+      g_assert_cmpuint (g_array_index (seen, Batch, seen->len - 1).n_tasks, ==,
+                        items->len - (seen->len - 1) * sizes[s]);
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  static const char *backends[] = { "threads", "processes" };
+  int status;
+
+  /* Before the first job, which reads it. */
+  g_setenv ("G_MESSAGES_DEBUG", "Pmap", TRUE);
+  test_init (&argc, &argv);
+  test_load_module ();
+
+  batches = g_array_new (FALSE, FALSE, sizeof (Batch));
+  g_log_set_handler ("Pmap", G_LOG_LEVEL_DEBUG, catch_batch, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      g_autofree char *tiny = g_strdup_printf ("/Pmap/Batching/%s/tiny-tasks", backends[i]);
+      g_autofree char *slow = g_strdup_printf ("/Pmap/Batching/%s/slow-tasks", backends[i]);
+      g_autofree char *slow_then_quick = g_strdup_printf ("/Pmap/Batching/%s/slow-then-quick-tasks", backends[i]);
+      g_autofree char *fixed = g_strdup_printf ("/Pmap/Batching/%s/explicit-size", backends[i]);
+
+      g_test_add_data_func (tiny, backends[i], test_tiny_tasks);
+      g_test_add_data_func (slow, backends[i], test_slow_tasks);
+      g_test_add_data_func (slow_then_quick, backends[i], test_slow_then_quick);
+      g_test_add_data_func (fixed, backends[i], test_explicit_size);
+    }
+
+  status = g_test_run ();
+  test_stop_idle_workers ();
+  g_array_unref (batches);
+
+  return status;
+}
