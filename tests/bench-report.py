@@ -1,7 +1,7 @@
 # bench-report.py: every benchmark in one run, one table, one plot
 #
-# Runs pmap-glib's benchmarks (bench-threads, bench-processes, bench-python)
-# and its peers (joblib's loky, multiprocessing and threading backends,
+# Runs pmap-glib's benchmarks (bench-threads, bench-processes, bench-python,
+# and once, bench-shared for memory) and its peers (joblib's loky, multiprocessing and threading backends,
 # through bench-processes-joblib.py) on the same workloads, ROUNDS times
 # (default 2), in turns, the order reversed every other round, so that a
 # machine that slows down or speeds up meanwhile weighs on every side
@@ -83,6 +83,16 @@ TARGETS = [
     ('5. CPU-bound speed-up', 'cpu-python', 'sequential loop', 'pmap Python processes', 1.9,
      False),
 ]
+
+# Issue 5's memory target: the peak PSS of parent and workers over the
+# shared value, for the value made with shared bytes; the other two cases
+# of bench-shared are shown beside it.
+MEMORY_CASES = {
+    'copied': 'sent in every batch (max-nbytes above it)',
+    'shared': 'shared, the value in ordinary memory',
+    'shared-bytes': 'shared, made with pmap_bytes_new_shared_fill()',
+}
+MEMORY_TARGET = ('2. 100 MiB argument shared by 2 workers', 'shared-bytes', 1.3)
 
 PLOT_SCRIPT = '''
 set terminal {terminal}
@@ -180,7 +190,24 @@ def machine():
     return {'os': name, 'kernel': platform.release(), 'processors': os.cpu_count()}
 
 
-def build_report(pooled, cpu_rounds, load_before):
+def measure_memory(args):
+    """bench-shared's peak PSS ratios, once: memory does not vary as time
+    does."""
+    if not args.shared:
+        return None
+    with tempfile.TemporaryDirectory(prefix='pmap-bench-') as scratch:
+        path = os.path.join(scratch, 'shared.json')
+        return run_program([args.shared, '--json', path], path)
+
+
+def memory_target(memory):
+    label, case, bound = MEMORY_TARGET
+    ratio = memory['peak_pss_over_value'][case] if memory else None
+    return {'label': label, 'case': case, 'ratio': ratio, 'bound': bound,
+            'met': None if ratio is None else ratio < bound}
+
+
+def build_report(pooled, cpu_rounds, load_before, memory=None):
     medians = {key: statistics.median(values) for key, values in pooled.items()}
     measurements = [{'workload': w, 'implementation': i, 'median_s': medians[(w, i)],
                      'runs': len(pooled[(w, i)])}
@@ -202,6 +229,8 @@ def build_report(pooled, cpu_rounds, load_before):
         'workloads': WORKLOADS,
         'measurements': measurements,
         'targets': targets,
+        'memory': memory,
+        'memory_target': memory_target(memory),
     }
 
 
@@ -255,8 +284,22 @@ def print_table(report):
         ratio = f'{target["label"]}: {target["numerator"]} / {target["denominator"]}'
         print(f'{ratio:68s} {format_ratio(target):>15s}  '
               f'(target {format_bound(target)}): {format_met(target)}')
-    n_met = sum(target['met'] is True for target in report['targets'])
-    print(f'{n_met} of {len(report["targets"])} targets met')
+    memory = report.get('memory')
+    target = report.get('memory_target')
+    if memory:
+        print(f'\nPeak PSS of the parent and its 2 workers over the value, '
+              f'{memory["value_mib"]} MiB held by {memory["tasks"]} tasks:')
+        for case, label in MEMORY_CASES.items():
+            print(f'  {label:50s} {memory["peak_pss_over_value"][case]:.2f}')
+        print(f'{target["label"]}: {format_memory_target(target)}')
+    targets = report['targets'] + ([target] if target else [])
+    n_met = sum(t['met'] is True for t in targets)
+    print(f'{n_met} of {len(targets)} targets met')
+
+
+def format_memory_target(target):
+    value = 'not measured' if target['ratio'] is None else f'{target["ratio"]:.2f}'
+    return f'{value} (target < {target["bound"]:g}): {format_met(target)}'
 
 
 def markdown(report):
@@ -281,6 +324,17 @@ def markdown(report):
     for target in report['targets']:
         lines.append(f'| {target["label"]} | {target["numerator"]} / {target["denominator"]} '
                      f'| {format_ratio(target)} | {format_bound(target)} | {format_met(target)} |')
+    memory, target = report.get('memory'), report.get('memory_target')
+    if memory:
+        lines.append(f'| {target["label"]} | peak PSS of parent and workers / '
+                     f'{memory["value_mib"]} MiB, the value in shared bytes '
+                     f'| {target["ratio"]:.2f} | < {target["bound"]:g} | {format_met(target)} |')
+        lines += ['', f'Peak PSS of the parent and its 2 workers over a {memory["value_mib"]} MiB '
+                  f'value that {memory["tasks"]} tasks hold (`bench-shared`, see '
+                  '[Large payloads](large-payloads.html)):', '',
+                  '| the value | peak PSS / value |', '|---|---:|']
+        lines += [f'| {label} | {memory["peak_pss_over_value"][case]:.2f} |'
+                  for case, label in MEMORY_CASES.items()]
     return '\n'.join(lines) + '\n'
 
 
@@ -339,6 +393,7 @@ def main():
                         help='a Python with joblib and bench-processes-joblib.py')
     parser.add_argument('--python-bench', nargs=2, metavar=('PYTHON', 'SCRIPT'),
                         help='a Python with gi and joblib, and bench-python.py')
+    parser.add_argument('--shared', help='bench-shared, for the memory of a shared argument')
     parser.add_argument('--output-dir', default='.', help='where the JSON and the plot go')
     parser.add_argument('--update-docs', metavar='DOCS-DIR',
                         help='also write the table and the plot into DOCS-DIR/benchmarks.*')
@@ -357,7 +412,8 @@ def main():
             parser.error('--threads and --processes are needed to measure')
         load_before = list(os.getloadavg())
         pooled, cpu_rounds = measure(args)
-        report = build_report(pooled, cpu_rounds, load_before)
+        memory = measure_memory(args)
+        report = build_report(pooled, cpu_rounds, load_before, memory)
         print_table(report)
         json_path = os.path.join(args.output_dir, 'bench-report.json')
         with open(json_path, 'w') as f:
