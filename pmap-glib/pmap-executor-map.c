@@ -5,8 +5,8 @@
  * The entry points, blocking and asynchronous, for the three ways to name
  * a function: an in-process callable, a registered name, a PmapWrapped;
  * pmap-executor-outcomes.c has those that give one outcome per input.
- * pmap-executor.c keeps the settings they read; pmap-map-run.c drives the
- * job they make.
+ * pmap-executor-settings.c keeps the settings they read; pmap-map-run.c
+ * drives the job they make.
  */
 
 #include "config.h"

@@ -1,0 +1,26 @@
+/* pmap-processes-batch-private.h: one batch, sent to a worker process and answered
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "pmap-processes-runner-private.h"
+#include "pmap-worker-private.h"
+
+G_BEGIN_DECLS
+
+GVariant *pmap_processes_batch_message (PmapJob         *job,
+                                        PmapShareTable  *shares,
+                                        GVariant        *ref,
+                                        guint            first,
+                                        guint            n_tasks,
+                                        guint           *failed,
+                                        GError         **error);
+guint     pmap_processes_batch_run     (PmapRunner      *runner,
+                                        PmapWorker     **worker,
+                                        GVariant        *batch,
+                                        guint            first,
+                                        guint            n_tasks);
+
+G_END_DECLS
