@@ -300,6 +300,32 @@ test_square (GVariant  *input,
   return g_variant_new_int64 (x * x);
 }
 
+GVariant *
+test_worker_pid (GVariant  *input,
+                 gpointer   user_data,
+                 GError   **error)
+{
+  return g_variant_new_int64 (getpid ());
+}
+
+GVariant *
+test_first_byte_plus_one (GVariant  *input,
+                          gpointer   user_data,
+                          GError   **error)
+{
+  return g_variant_new_int64 (g_variant_get_string (input, NULL)[0] + 1);
+}
+
+GPtrArray *
+test_map_items (PmapExecutor *executor,
+                GPtrArray    *items,
+                PmapFunc      func,
+                GError      **error)
+{
+  return pmap_executor_map (executor, (GVariant **) items->pdata, items->len,
+                            func, NULL, NULL, error);
+}
+
 GPtrArray *
 test_int64_items_new (gint64 first,
                       guint  n)

@@ -65,6 +65,22 @@ GVariant     *test_square               (GVariant    *input,
                                          gpointer     user_data,
                                          GError     **error);
 
+/* → the pid of the worker that runs it, as an int64. */
+GVariant     *test_worker_pid           (GVariant    *input,
+                                         gpointer     user_data,
+                                         GError     **error);
+
+/* s → its first byte plus one, as an int64. */
+GVariant     *test_first_byte_plus_one  (GVariant    *input,
+                                         gpointer     user_data,
+                                         GError     **error);
+
+/* Maps @func, a function of the program, with no user data over @items. */
+GPtrArray    *test_map_items            (PmapExecutor *executor,
+                                         GPtrArray    *items,
+                                         PmapFunc      func,
+                                         GError      **error);
+
 /* The int64 inputs @first … @first + @n - 1, owned. */
 GPtrArray    *test_int64_items_new      (gint64       first,
                                          guint        n);

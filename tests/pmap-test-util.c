@@ -352,3 +352,138 @@ test_count_notify (GObject    *object,
 {
   (*(guint *) user_data)++;
 }
+
+G_DEFINE_FINAL_TYPE (TestSerializer, test_serializer, PMAP_TYPE_SERIALIZER)
+
+static GVariant *
+test_serializer_encode (PmapSerializer  *serializer,
+                        GVariant        *value,
+                        GError         **error)
+{
+  TestSerializer *self = TEST_SERIALIZER (serializer);
+  gint64 x = g_variant_get_int64 (value);
+
+  g_atomic_int_inc (&self->n_encoded);
+  if (x == self->refuse)
+    {
+      if (!self->refuse_silently)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                     "%" G_GINT64_FORMAT " is not welcome here", x);
+      return NULL;
+    }
+
+  if (self->tagged)
+    return g_variant_ref_sink (g_variant_new ("(sx)", "tagged", x));
+
+  return g_variant_new_int64 (x);
+}
+
+static GVariant *
+test_serializer_decode (PmapSerializer  *serializer,
+                        GVariant        *data,
+                        GError         **error)
+{
+  TestSerializer *self = TEST_SERIALIZER (serializer);
+  gint64 x;
+
+  g_atomic_int_inc (&self->n_decoded);
+  if (self->decode_nothing)
+    return NULL;
+
+  if (!self->tagged)
+    return g_variant_new_int64 (g_variant_get_int64 (data));
+
+  if (!g_variant_is_of_type (data, G_VARIANT_TYPE ("(sx)")))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "not tagged: %s", g_variant_get_type_string (data));
+      return NULL;
+    }
+
+  g_variant_get (data, "(&sx)", NULL, &x);
+  return g_variant_ref_sink (g_variant_new_int64 (x));
+}
+
+static void
+test_serializer_class_init (TestSerializerClass *klass)
+{
+  PmapSerializerClass *serializer_class = PMAP_SERIALIZER_CLASS (klass);
+
+  serializer_class->encode = test_serializer_encode;
+  serializer_class->decode = test_serializer_decode;
+}
+
+static void
+test_serializer_init (TestSerializer *self)
+{
+  self->refuse = G_MININT64;
+}
+
+TestSerializer *
+test_serializer_new (const char *name,
+                     gboolean    tagged)
+{
+  TestSerializer *self = g_object_new (TEST_TYPE_SERIALIZER, "name", name, NULL);
+
+  self->tagged = tagged;
+  return self;
+}
+
+PmapExecutor *
+test_executor_new_with (const char     *backend_name,
+                        PmapSerializer *serializer)
+{
+  g_autoptr(PmapBackend) backend = pmap_backend_create (backend_name, NULL);
+
+  return g_object_new (PMAP_TYPE_EXECUTOR,
+                       "backend", backend,
+                       "serializer", serializer,
+                       "n-jobs", 2,
+                       NULL);
+}
+
+PmapExecutor *
+test_executor_new_named (const char *backend_name,
+                         const char *serializer_name)
+{
+  g_autoptr(PmapSerializer) serializer = pmap_serializer_create (serializer_name, NULL);
+
+  g_assert_nonnull (serializer);
+  return test_executor_new_with (backend_name, serializer);
+}
+
+GPtrArray *
+test_map_wrapped (PmapExecutor  *executor,
+                  PmapWrapped   *wrapped,
+                  guint          n_items,
+                  gboolean       async,
+                  GError       **error)
+{
+  g_autoptr(GPtrArray) items = test_items_new (n_items);
+  GPtrArray *results;
+  TestAsync state;
+
+  if (!async)
+    return pmap_executor_map_wrapped (executor, wrapped, (GVariant **) items->pdata,
+                                      n_items, NULL, error);
+
+  test_async_init (&state);
+  pmap_executor_map_wrapped_async (executor, wrapped, (GVariant **) items->pdata,
+                                   n_items, NULL, test_async_ready, &state);
+  g_assert_null (state.result);
+  results = pmap_executor_map_wrapped_finish (executor, test_async_wait (&state), error);
+  g_assert_true (state.thread == g_thread_self ());
+  g_assert_true (state.context == g_main_context_get_thread_default ());
+  test_async_clear (&state);
+
+  return results;
+}
+
+void
+test_assert_message_has (const GError *error,
+                         const char   *const *phrases)
+{
+  for (guint i = 0; phrases[i] != NULL; i++)
+    if (strstr (error->message, phrases[i]) == NULL)
+      g_error ("“%s” is not in the message “%s”", phrases[i], error->message);
+}

@@ -136,4 +136,48 @@ void        test_count_notify     (GObject      *object,
                                    GParamSpec   *pspec,
                                    gpointer      user_data);
 
+/* A serializer of our own for int64 values, counting its calls. A tagged
+ * one encodes x as ("tagged", x), which only it decodes; an untagged one
+ * as a floating copy of x, which the built-in serializers pass through, so
+ * that a worker running one of those can take it. */
+#define TEST_TYPE_SERIALIZER (test_serializer_get_type ())
+G_DECLARE_FINAL_TYPE (TestSerializer, test_serializer, TEST, SERIALIZER, PmapSerializer)
+
+struct _TestSerializer
+{
+  PmapSerializer parent_instance;
+
+  gboolean       tagged;
+  gint64         refuse;            /* the input that encode() refuses */
+  gboolean       refuse_silently;   /* with no error set */
+  gboolean       decode_nothing;    /* decode() returns NULL, no error set */
+  gint           n_encoded;
+  gint           n_decoded;
+};
+
+TestSerializer *test_serializer_new (const char *name,
+                                     gboolean    tagged);
+
+/* An executor of 2 jobs on a new backend named @backend_name, with
+ * @serializer. */
+PmapExecutor *test_executor_new_with  (const char     *backend_name,
+                                       PmapSerializer *serializer);
+/* The same with a new serializer named @serializer_name. */
+PmapExecutor *test_executor_new_named (const char     *backend_name,
+                                       const char     *serializer_name);
+
+/* Maps @wrapped over int64 inputs 0 … @n_items - 1, blocking or
+ * asynchronously on the thread-default main context, where it checks that
+ * the callback ran on this thread and context. */
+GPtrArray  *test_map_wrapped      (PmapExecutor  *executor,
+                                   PmapWrapped   *wrapped,
+                                   guint          n_items,
+                                   gboolean       async,
+                                   GError       **error);
+
+/* Fails the test, saying which, unless each of the NULL-terminated
+ * @phrases is in @error's message. */
+void        test_assert_message_has (const GError *error,
+                                     const char   *const *phrases);
+
 G_END_DECLS

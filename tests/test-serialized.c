@@ -2,10 +2,10 @@
  * serializers that a program registers, and the command that starts
  * workers
  *
- * Built twice, as test-serializer.c. With TEST_HOSTS_WORKERS 1, the program
- * registers its serializer, then calls pmap_host_workers(), so that its
- * workers know the serializer; with 0, its workers run the pmap-worker
- * helper, which does not.
+ * Built twice, as test-serializer-processes.c. With TEST_HOSTS_WORKERS 1,
+ * the program registers its serializer, then calls pmap_host_workers(), so
+ * that its workers know the serializer; with 0, its workers run the
+ * pmap-worker helper, which does not.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
