@@ -30,6 +30,7 @@
 
 #define VALUE_SIZE (100 * 1024 * 1024)
 #define N_TASKS 16
+#define N_WORKERS 2
 #define SAMPLE_INTERVAL_US 2000
 /* Each way is measured this many times, and the largest peak kept: a
  * sampler that a busy machine starves can only miss memory. */
@@ -90,16 +91,20 @@ read_parent (const char *pid)
  * processes whose parent it is: /proc/PID/task/TID/children misses the
  * children of threads that ended. */
 static guint64
-read_total_pss (void)
+read_total_pss (guint *n_children)
 {
   g_autoptr(GDir) processes = g_dir_open ("/proc", 0, NULL);
   int self = getpid ();
   guint64 total = read_pss (self);
   const char *name;
 
+  *n_children = 0;
   while (processes != NULL && (name = g_dir_read_name (processes)) != NULL)
     if (g_ascii_isdigit (name[0]) && read_parent (name) == self)
-      total += read_pss (atoi (name));
+      {
+        total += read_pss (atoi (name));
+        (*n_children)++;
+      }
 
   return total;
 }
@@ -108,6 +113,9 @@ typedef struct
 {
   gint    running;
   guint64 peak;
+  /* How many samples saw both workers: a figure that none saw would leave
+   * their memory out. */
+  guint   n_whole;
 } Sampler;
 
 static gpointer
@@ -117,7 +125,14 @@ sample (gpointer data)
 
   while (g_atomic_int_get (&sampler->running))
     {
-      sampler->peak = MAX (sampler->peak, read_total_pss ());
+      guint n_children;
+      guint64 total = read_total_pss (&n_children);
+
+      if (n_children >= N_WORKERS)
+        {
+          sampler->peak = MAX (sampler->peak, total);
+          sampler->n_whole++;
+        }
       g_usleep (SAMPLE_INTERVAL_US);
     }
 
@@ -165,7 +180,7 @@ measure_once (PmapExecutor *executor,
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
-  Sampler sampler = { 1, 0 };
+  Sampler sampler = { 1, 0, 0 };
   GThread *thread;
 
   for (guint i = 0; i < N_TASKS; i++)
@@ -181,6 +196,8 @@ measure_once (PmapExecutor *executor,
   g_thread_join (thread);
 
   g_assert_no_error (error);
+  if (sampler.n_whole == 0)
+    g_error ("No sample of the memory saw the %d workers while the map ran", N_WORKERS);
   for (guint i = 1; i < results->len; i++)
     g_assert_cmpuint (g_variant_get_uint64 (results->pdata[i]), ==,
                       g_variant_get_uint64 (results->pdata[0]));
@@ -251,7 +268,7 @@ main (int   argc,
   executor = pmap_executor_new ();
   backend = pmap_backend_create ("processes", NULL);
   pmap_executor_set_backend (executor, backend);
-  pmap_executor_set_n_jobs (executor, 2);
+  pmap_executor_set_n_jobs (executor, N_WORKERS);
   pmap_executor_set_batch_size (executor, 1);
 
   /* Before sharing: the value travels in every batch. */
