@@ -84,7 +84,7 @@ TARGETS = [
      False),
 ]
 
-# Issue 5's memory target: the peak PSS of parent and workers over the
+# Issue 5's memory target: the peak memory of parent and workers over the
 # shared value, for the value made with shared bytes; the other two cases
 # of bench-shared are shown beside it.
 MEMORY_CASES = {
@@ -191,7 +191,7 @@ def machine():
 
 
 def measure_memory(args):
-    """bench-shared's peak PSS ratios, once: memory does not vary as time
+    """bench-shared's peak memory ratios, once: memory does not vary as time
     does."""
     if not args.shared:
         return None
@@ -202,7 +202,7 @@ def measure_memory(args):
 
 def memory_target(memory):
     label, case, bound = MEMORY_TARGET
-    ratio = memory['peak_pss_over_value'][case] if memory else None
+    ratio = memory['peak_memory_over_value'][case] if memory else None
     return {'label': label, 'case': case, 'ratio': ratio, 'bound': bound,
             'met': None if ratio is None else ratio < bound}
 
@@ -287,10 +287,10 @@ def print_table(report):
     memory = report.get('memory')
     target = report.get('memory_target')
     if memory:
-        print(f'\nPeak PSS of the parent and its 2 workers over the value, '
+        print(f'\nPeak memory of the parent and its 2 workers over the value, '
               f'{memory["value_mib"]} MiB held by {memory["tasks"]} tasks:')
         for case, label in MEMORY_CASES.items():
-            print(f'  {label:50s} {memory["peak_pss_over_value"][case]:.2f}')
+            print(f'  {label:50s} {memory["peak_memory_over_value"][case]:.2f}')
         print(f'{target["label"]}: {format_memory_target(target)}')
     targets = report['targets'] + ([target] if target else [])
     n_met = sum(t['met'] is True for t in targets)
@@ -326,14 +326,14 @@ def markdown(report):
                      f'| {format_ratio(target)} | {format_bound(target)} | {format_met(target)} |')
     memory, target = report.get('memory'), report.get('memory_target')
     if memory:
-        lines.append(f'| {target["label"]} | peak PSS of parent and workers / '
+        lines.append(f'| {target["label"]} | peak memory of parent and workers / '
                      f'{memory["value_mib"]} MiB, the value in shared bytes '
                      f'| {target["ratio"]:.2f} | < {target["bound"]:g} | {format_met(target)} |')
-        lines += ['', f'Peak PSS of the parent and its 2 workers over a {memory["value_mib"]} MiB '
+        lines += ['', f'Peak memory of the parent and its 2 workers over a {memory["value_mib"]} MiB '
                   f'value that {memory["tasks"]} tasks hold (`bench-shared`, see '
                   '[Large payloads](large-payloads.html)):', '',
-                  '| the value | peak PSS / value |', '|---|---:|']
-        lines += [f'| {label} | {memory["peak_pss_over_value"][case]:.2f} |'
+                  '| the value | peak memory / value |', '|---|---:|']
+        lines += [f'| {label} | {memory["peak_memory_over_value"][case]:.2f} |'
                   for case, label in MEMORY_CASES.items()]
     return '\n'.join(lines) + '\n'
 
