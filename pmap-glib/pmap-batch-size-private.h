@@ -9,10 +9,13 @@
 
 G_BEGIN_DECLS
 
-/* How long a batch should last at least, by default: what handing out a
- * batch costs when it is a mutex and a notification, as on the threads
- * and sequential backends, amortised to a few percent. */
-#define PMAP_BATCH_MIN_US_DEFAULT 50
+/* What handing out a batch costs a backend beyond its tasks, by default: a
+ * mutex and a notification, as on the threads and sequential backends. */
+#define PMAP_BATCH_COST_US_DEFAULT 10
+
+/* A batch lasts at least this many times its cost, which then stays a
+ * fifth of its time or less. */
+#define PMAP_BATCH_COST_SHARE 5
 
 /* How long a batch should last at most: slow tasks then go a few at a
  * time, so that a worker never holds much work that an idle one could
@@ -26,7 +29,7 @@ typedef struct
 {
   guint   fixed;        /* the executor's batch-size, or 0 for automatic */
   guint   n_jobs;
-  gint64  min_us;       /* the backend's cost of a batch, to amortise */
+  gint64  cost_us;      /* the backend's cost of a batch, to amortise */
   double  task_us;      /* the smoothed time of a task, 0 before any batch */
 } PmapBatchSize;
 

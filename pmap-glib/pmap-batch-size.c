@@ -12,9 +12,13 @@
  * informs all of them, and a worker that starts late, or replaces one that
  * died, does not begin again with single tasks.
  *
- * The estimate is the wall time of a task, batch duration divided by its
- * tasks, overheads included: a batch that lasts the target then really
- * does. It errs on the slow side, so that an error makes batches shorter
+ * The estimate is the wall time of a task: a batch's duration, less what
+ * the backend says a batch costs it (a round trip to a worker process,
+ * say), over its tasks. Without that, the first batch, a single task,
+ * would pass that cost for the task's, and quick tasks would start in
+ * batches hundreds of times too small. At least a tenth of a batch's
+ * duration counts for its tasks, so that a cost set too high cannot make
+ * them free. The estimate errs on the slow side, so that an error makes batches shorter
  * than meant, never longer. A batch slower than the estimate replaces it
  * at once: tasks that turn slow, or a worker that the machine starves, go
  * a few at a time from the next batch on. A quicker one moves it by its
@@ -37,7 +41,7 @@ pmap_batch_size_init (PmapBatchSize *self,
 
   self->fixed = fixed;
   self->n_jobs = n_jobs;
-  self->min_us = PMAP_BATCH_MIN_US_DEFAULT;
+  self->cost_us = PMAP_BATCH_COST_US_DEFAULT;
   self->task_us = 0;
 }
 
@@ -47,14 +51,15 @@ pmap_batch_size_record (PmapBatchSize *self,
                         guint          n_tasks,
                         gint64         busy_us)
 {
-  double sample;
+  double busy, sample;
 
   if (n_tasks == 0)
     return;
 
   /* The clock counts whole microseconds: a batch that took none took
    * some. */
-  sample = (double) MAX (busy_us, 1) / n_tasks;
+  busy = MAX (busy_us, 1);
+  sample = MAX (busy - self->cost_us, busy / 10.0) / n_tasks;
   if (self->task_us == 0 || sample >= self->task_us)
     self->task_us = sample;
   else
@@ -78,8 +83,8 @@ tasks_in (PmapBatchSize *self,
  * executor's batch-size if set; otherwise a single task until a batch has
  * been measured, then guided scheduling (the remaining tasks over twice
  * the number of jobs: large batches first, workers that finish together)
- * kept between the tasks that last the backend's minimum and those that
- * last PMAP_BATCH_MAX_US. */
+ * kept between the tasks that last PMAP_BATCH_COST_SHARE times the
+ * backend's cost of a batch and those that last PMAP_BATCH_MAX_US. */
 guint
 pmap_batch_size_next (PmapBatchSize *self,
                       guint          remaining)
@@ -93,7 +98,7 @@ pmap_batch_size_next (PmapBatchSize *self,
 
   guided = remaining / (2 * self->n_jobs);
   most = MAX (tasks_in (self, PMAP_BATCH_MAX_US, FALSE), 1);
-  fewest = MIN (tasks_in (self, self->min_us, TRUE), most);
+  fewest = MIN (tasks_in (self, PMAP_BATCH_COST_SHARE * self->cost_us, TRUE), most);
 
   return MIN (CLAMP (guided, fewest, most), remaining);
 }

@@ -36,8 +36,8 @@ void       pmap_job_set_notify      (PmapJob        *self,
                                      PmapJobNotify   notify,
                                      gpointer        user_data,
                                      GDestroyNotify  destroy);
-void       pmap_job_set_min_batch_duration (PmapJob *self,
-                                            gint64   min_us);
+void       pmap_job_set_batch_cost  (PmapJob        *self,
+                                     gint64          cost_us);
 void       pmap_job_record_batch    (PmapJob        *self,
                                      guint           n_tasks,
                                      gint64          busy_us);

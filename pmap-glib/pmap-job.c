@@ -110,15 +110,15 @@ pmap_job_new (PmapCallable    *callable,
   return self;
 }
 
-/* For the backend, before it claims: how long an automatic batch should
- * last at least, to amortise what a batch costs it beyond its tasks
- * (PMAP_BATCH_MIN_US_DEFAULT unless it says otherwise). */
+/* For the backend, before it claims: what handing out a batch costs it
+ * beyond its tasks (PMAP_BATCH_COST_US_DEFAULT unless it says otherwise),
+ * which automatic batch sizes amortise and leave out of a task's time. */
 void
-pmap_job_set_min_batch_duration (PmapJob *self,
-                                 gint64   min_us)
+pmap_job_set_batch_cost (PmapJob *self,
+                         gint64   cost_us)
 {
   g_mutex_lock (&self->mutex);
-  self->batch_size.min_us = MIN (min_us, PMAP_BATCH_MAX_US);
+  self->batch_size.cost_us = cost_us;
   g_mutex_unlock (&self->mutex);
 }
 

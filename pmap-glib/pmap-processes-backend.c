@@ -32,9 +32,9 @@ struct _PmapProcessesBackend
   GThreadPool *runners;
 };
 
-/* How long an automatic batch lasts at least, sending and answering
- * included. */
-#define MIN_BATCH_US 250
+/* What a batch costs beyond its tasks: a round trip to its worker, from
+ * the message built to the answer read. */
+#define BATCH_COST_US 50
 
 G_DEFINE_FINAL_TYPE (PmapProcessesBackend, pmap_processes_backend, PMAP_TYPE_BACKEND)
 
@@ -180,8 +180,8 @@ pmap_processes_backend_submit (PmapBackend *backend,
 
   /* A batch costs a round trip to its worker, some tens of microseconds
    * whatever its size: automatic batches last long enough for that to
-   * stay small. */
-  pmap_job_set_min_batch_duration (job, MIN_BATCH_US);
+   * stay small, and a task's time is measured without it. */
+  pmap_job_set_batch_cost (job, BATCH_COST_US);
 
   g_mutex_lock (&self->mutex);
 

@@ -10,16 +10,16 @@
 
 #include "pmap-batch-size-private.h"
 
-/* A job of 2 jobs, automatic unless @fixed, whose backend amortises
- * @min_us per batch. */
+/* A job of 2 jobs, automatic unless @fixed, to whose backend a batch
+ * costs @cost_us. */
 static PmapBatchSize
 sizes_new (guint  fixed,
-           gint64 min_us)
+           gint64 cost_us)
 {
   PmapBatchSize sizes;
 
   pmap_batch_size_init (&sizes, fixed, 2);
-  sizes.min_us = min_us;
+  sizes.cost_us = cost_us;
 
   return sizes;
 }
@@ -28,7 +28,7 @@ sizes_new (guint  fixed,
 static void
 test_starts_small (void)
 {
-  PmapBatchSize sizes = sizes_new (0, PMAP_BATCH_MIN_US_DEFAULT);
+  PmapBatchSize sizes = sizes_new (0, PMAP_BATCH_COST_US_DEFAULT);
 
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 0), ==, 0);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 1), ==, 1);
@@ -40,28 +40,48 @@ test_starts_small (void)
 }
 
 /* Quick tasks: the guided size, the remaining tasks over twice the jobs,
- * down to the tasks that fill the backend's minimum. */
+ * down to the tasks that last PMAP_BATCH_COST_SHARE times a batch's
+ * cost. */
 static void
 test_quick_tasks (void)
 {
-  PmapBatchSize sizes = sizes_new (0, 50);
+  PmapBatchSize sizes = sizes_new (0, 10);
 
-  pmap_batch_size_record (&sizes, 1, 1);
+  /* 10 tasks of 1 us, in a batch that cost 10 more. */
+  pmap_batch_size_record (&sizes, 10, 20);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 10000), ==, 2500);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000), ==, 250);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 120), ==, 50);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 30), ==, 30);
 
   /* A backend whose batches cost more takes more at a time. */
-  sizes.min_us = 250;
+  sizes.cost_us = 50;
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000), ==, 250);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 400), ==, 250);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 100);
 
   /* The minimum rounds up: 3 tasks of 20 us last 50 us. */
-  sizes = sizes_new (0, 50);
-  pmap_batch_size_record (&sizes, 1, 20);
+  sizes = sizes_new (0, 10);
+  pmap_batch_size_record (&sizes, 1, 30);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 4), ==, 3);
+}
+
+/* A batch's cost is not its tasks': a single quick task whose batch took
+ * a round trip to a worker process does not make the next batches small,
+ * and a tenth of a batch's time counts for its tasks however much the
+ * backend says a batch costs. */
+static void
+test_cost_is_not_the_tasks (void)
+{
+  PmapBatchSize sizes = sizes_new (0, 50);
+
+  pmap_batch_size_record (&sizes, 1, 60);
+  g_assert_cmpfloat_with_epsilon (sizes.task_us, 10, 1e-9);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 10000), ==, 2500);
+
+  sizes = sizes_new (0, 50);
+  pmap_batch_size_record (&sizes, 1, 40);
+  g_assert_cmpfloat_with_epsilon (sizes.task_us, 4, 1e-9);
 }
 
 /* Slow tasks: no batch lasts more than PMAP_BATCH_MAX_US, yet each has a
@@ -69,9 +89,9 @@ test_quick_tasks (void)
 static void
 test_slow_tasks (void)
 {
-  PmapBatchSize sizes = sizes_new (0, 250);
+  PmapBatchSize sizes = sizes_new (0, 50);
 
-  pmap_batch_size_record (&sizes, 1, 20000);
+  pmap_batch_size_record (&sizes, 1, 20050);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 100000), ==, PMAP_BATCH_MAX_US / 20000);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 1), ==, 1);
 
@@ -79,8 +99,8 @@ test_slow_tasks (void)
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 100000), ==, 1);
 
   /* A minimum above the maximum gives way to it. */
-  sizes = sizes_new (0, 2 * PMAP_BATCH_MAX_US);
-  pmap_batch_size_record (&sizes, 1, 20000);
+  sizes = sizes_new (0, PMAP_BATCH_MAX_US);
+  pmap_batch_size_record (&sizes, 1, 20000 + PMAP_BATCH_MAX_US);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 100000), ==, PMAP_BATCH_MAX_US / 20000);
 }
 
@@ -89,24 +109,25 @@ test_slow_tasks (void)
 static void
 test_follows_the_tasks (void)
 {
-  PmapBatchSize sizes = sizes_new (0, 50);
+  PmapBatchSize sizes = sizes_new (0, 10);
 
-  pmap_batch_size_record (&sizes, 1000, 1000);
+  pmap_batch_size_record (&sizes, 1000, 1010);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000000), ==, PMAP_BATCH_MAX_US);
 
   /* 10 tasks of 100 us. */
-  pmap_batch_size_record (&sizes, 10, 1000);
+  pmap_batch_size_record (&sizes, 10, 1010);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000000), ==, PMAP_BATCH_MAX_US / 100);
 
-  /* A single quick task halves the gap: (100 + 1 × 0 (1 us)) / 2. */
+  /* A single quick task halves the gap: its batch took less than its
+   * cost, so a tenth of its 1 us counts, (100 + 1 × 0.1) / 2. */
   pmap_batch_size_record (&sizes, 1, 0);
-  g_assert_cmpfloat_with_epsilon (sizes.task_us, 50.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (sizes.task_us, 50.05, 1e-9);
 
-  /* 999 tasks of 1 us: (50.5 + 999 × 1) / 1000. */
-  pmap_batch_size_record (&sizes, 999, 999);
-  g_assert_cmpfloat_with_epsilon (sizes.task_us, 1.0495, 1e-9);
+  /* 999 tasks of 1 us: (50.05 + 999 × 1) / 1000. */
+  pmap_batch_size_record (&sizes, 999, 1009);
+  g_assert_cmpfloat_with_epsilon (sizes.task_us, 1.04905, 1e-9);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 1000000), ==,
-                    (guint) (PMAP_BATCH_MAX_US / 1.0495));
+                    (guint) (PMAP_BATCH_MAX_US / 1.04905));
 }
 
 /* An explicit size is every batch's, measured or not. */
@@ -131,6 +152,7 @@ main (int   argc,
 
   g_test_add_func ("/Pmap/BatchSize/starts-small", test_starts_small);
   g_test_add_func ("/Pmap/BatchSize/quick-tasks", test_quick_tasks);
+  g_test_add_func ("/Pmap/BatchSize/cost-is-not-the-tasks", test_cost_is_not_the_tasks);
   g_test_add_func ("/Pmap/BatchSize/slow-tasks", test_slow_tasks);
   g_test_add_func ("/Pmap/BatchSize/follows-the-tasks", test_follows_the_tasks);
   g_test_add_func ("/Pmap/BatchSize/fixed-size", test_fixed_size);
