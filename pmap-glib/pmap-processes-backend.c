@@ -33,8 +33,14 @@ struct _PmapProcessesBackend
 };
 
 /* What a batch costs beyond its tasks: a round trip to its worker, from
- * the message built to the answer read. */
-#define BATCH_COST_US 50
+ * the message built to the answer read, waking both ends. On a virtual
+ * machine of 2 cores, 10,000 tiny tasks on 2 workers took about 0.5 ms
+ * longer in batches of 625 than of 1250, four batches more for each
+ * worker, some 125 us a batch; a batch of a single task took 150 to
+ * 250 us. Taken at 50 us, the median of 40 such maps was 0.5 ms longer
+ * (about 4.0 against 3.5 ms), the first batch making the next too
+ * small. */
+#define BATCH_COST_US 150
 
 G_DEFINE_FINAL_TYPE (PmapProcessesBackend, pmap_processes_backend, PMAP_TYPE_BACKEND)
 
