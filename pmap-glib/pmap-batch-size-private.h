@@ -33,6 +33,25 @@ typedef struct
   double  task_us;      /* the smoothed time of a task, 0 before any batch */
 } PmapBatchSize;
 
+/* What the maps of one executor learnt of their function's tasks, so that
+ * the next map of the same function starts with batches of the right
+ * size rather than a single task, as joblib's Parallel keeps its batch
+ * size from one call to the next. Thread-safe. */
+typedef struct _PmapBatchMemory PmapBatchMemory;
+
+PmapBatchMemory *pmap_batch_memory_new    (void);
+PmapBatchMemory *pmap_batch_memory_ref    (PmapBatchMemory *self);
+void             pmap_batch_memory_unref  (PmapBatchMemory *self);
+/* The time of a task of the function @key when a map of it last ended; 0
+ * if the last map was of another function, or none ended yet. */
+double           pmap_batch_memory_recall (PmapBatchMemory *self,
+                                           gconstpointer    key);
+void             pmap_batch_memory_keep   (PmapBatchMemory *self,
+                                           gconstpointer    key,
+                                           double           task_us);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmapBatchMemory, pmap_batch_memory_unref)
+
 void   pmap_batch_size_init   (PmapBatchSize *self,
                                guint          fixed,
                                guint          n_jobs);

@@ -7,6 +7,10 @@
  * one worker holds work that others could take. What a task takes is
  * measured, so sizes follow the map's function rather than a guess.
  *
+ * An executor keeps the estimate of its last map in a PmapBatchMemory,
+ * and its next map of the same function starts from it rather than from a
+ * single task.
+ *
  * One estimate per job, not per worker: every worker runs the same
  * function over inputs of the same sequence, so the first batch that ends
  * informs all of them, and a worker that starts late, or replaces one that
@@ -101,4 +105,63 @@ pmap_batch_size_next (PmapBatchSize *self,
   fewest = MIN (tasks_in (self, PMAP_BATCH_COST_SHARE * self->cost_us, TRUE), most);
 
   return MIN (CLAMP (guided, fewest, most), remaining);
+}
+
+struct _PmapBatchMemory
+{
+  gatomicrefcount ref_count;
+  GMutex          mutex;
+  gconstpointer   key;
+  double          task_us;
+};
+
+PmapBatchMemory *
+pmap_batch_memory_new (void)
+{
+  PmapBatchMemory *self = g_new0 (PmapBatchMemory, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  g_mutex_init (&self->mutex);
+  return self;
+}
+
+PmapBatchMemory *
+pmap_batch_memory_ref (PmapBatchMemory *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+pmap_batch_memory_unref (PmapBatchMemory *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_mutex_clear (&self->mutex);
+  g_free (self);
+}
+
+double
+pmap_batch_memory_recall (PmapBatchMemory *self,
+                          gconstpointer    key)
+{
+  double task_us;
+
+  g_mutex_lock (&self->mutex);
+  task_us = self->key == key ? self->task_us : 0;
+  g_mutex_unlock (&self->mutex);
+
+  return task_us;
+}
+
+void
+pmap_batch_memory_keep (PmapBatchMemory *self,
+                        gconstpointer    key,
+                        double           task_us)
+{
+  g_mutex_lock (&self->mutex);
+  self->key = key;
+  self->task_us = task_us;
+  g_mutex_unlock (&self->mutex);
 }

@@ -18,6 +18,7 @@ G_BEGIN_DECLS
 
 const GError *pmap_executor_get_setting_error      (PmapExecutor *self);
 PmapBackend  *pmap_executor_get_sequential_backend (PmapExecutor *self);
+PmapBatchMemory *pmap_executor_get_batch_memory    (PmapExecutor *self);
 void     pmap_executor_emit_progress (gpointer        target,
                                       guint           n_done,
                                       guint           n_tasks);

@@ -9,6 +9,7 @@
 
 #pragma once
 
+#include "pmap-batch-size-private.h"
 #include "pmap-executor-private.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,8 @@ struct _PmapExecutor
   double       timeout;
   guint        retries;
   guint64      max_nbytes;
+  /* What its maps measured of their function's tasks, for the next. */
+  PmapBatchMemory *batch_memory;
 };
 
 enum {

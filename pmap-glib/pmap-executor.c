@@ -73,6 +73,7 @@ pmap_executor_finalize (GObject *object)
   g_clear_error (&self->backend_error);
   g_clear_error (&self->serializer_error);
   g_clear_error (&self->n_jobs_error);
+  g_clear_pointer (&self->batch_memory, pmap_batch_memory_unref);
 
   G_OBJECT_CLASS (pmap_executor_parent_class)->finalize (object);
 }
@@ -350,6 +351,7 @@ pmap_executor_init (PmapExecutor *self)
 {
   self->sequential = pmap_sequential_backend_new ();
   self->max_nbytes = PMAP_DEFAULT_MAX_NBYTES;
+  self->batch_memory = pmap_batch_memory_new ();
   self->n_jobs = pmap_executor_default_n_jobs (&self->n_jobs_error);
   self->backend = pmap_executor_default_backend (&self->backend_error);
   self->serializer = pmap_executor_default_serializer (&self->serializer_error);
@@ -373,6 +375,12 @@ pmap_executor_new (void)
 
 /* The backend of maps that run in the calling thread: those of one job,
  * and those started inside a task. */
+PmapBatchMemory *
+pmap_executor_get_batch_memory (PmapExecutor *self)
+{
+  return self->batch_memory;
+}
+
 PmapBackend *
 pmap_executor_get_sequential_backend (PmapExecutor *self)
 {

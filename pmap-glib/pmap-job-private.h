@@ -6,6 +6,7 @@
 #pragma once
 
 #include "pmap-job.h"
+#include "pmap-batch-size-private.h"
 #include "pmap-function-private.h"
 #include "pmap-serializer.h"
 
@@ -38,6 +39,9 @@ void       pmap_job_set_notify      (PmapJob        *self,
                                      GDestroyNotify  destroy);
 void       pmap_job_set_batch_cost  (PmapJob        *self,
                                      gint64          cost_us);
+void       pmap_job_set_batch_memory (PmapJob        *self,
+                                      PmapBatchMemory *memory,
+                                      gconstpointer   key);
 void       pmap_job_record_batch    (PmapJob        *self,
                                      guint           n_tasks,
                                      gint64          busy_us);

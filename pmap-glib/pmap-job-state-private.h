@@ -50,6 +50,10 @@ struct _PmapJob
   guint          n_done;
   GError        *error;
   PmapBatchSize  batch_size;
+  /* Where the estimate of a task's time comes from and goes back to when
+   * the job completes, for the function @memory_key, if any. */
+  PmapBatchMemory *memory;
+  gconstpointer  memory_key;
   guint          stopped : 1;
   guint          complete : 1;
   /* Whether each batch is logged, with G_MESSAGES_DEBUG=Pmap. */

@@ -43,6 +43,7 @@ pmap_job_finalize (GObject *object)
   g_clear_pointer (&self->results, g_ptr_array_unref);
   g_clear_pointer (&self->errors, g_ptr_array_unref);
   g_clear_error (&self->error);
+  g_clear_pointer (&self->memory, pmap_batch_memory_unref);
   if (self->notify_destroy != NULL)
     self->notify_destroy (self->notify_data);
   g_mutex_clear (&self->mutex);
@@ -119,6 +120,23 @@ pmap_job_set_batch_cost (PmapJob *self,
 {
   g_mutex_lock (&self->mutex);
   self->batch_size.cost_us = cost_us;
+  g_mutex_unlock (&self->mutex);
+}
+
+/* For the executor, before the job runs: the job starts from what
+ * @memory knows of the tasks of the function @key, and tells it what it
+ * measured when it completes. */
+void
+pmap_job_set_batch_memory (PmapJob         *self,
+                           PmapBatchMemory *memory,
+                           gconstpointer    key)
+{
+  g_mutex_lock (&self->mutex);
+  g_clear_pointer (&self->memory, pmap_batch_memory_unref);
+  self->memory = pmap_batch_memory_ref (memory);
+  self->memory_key = key;
+  if (self->batch_size.task_us == 0)
+    self->batch_size.task_us = pmap_batch_memory_recall (memory, key);
   g_mutex_unlock (&self->mutex);
 }
 
@@ -303,6 +321,9 @@ update_complete_locked (PmapJob *self)
 
   self->complete = TRUE;
   g_cond_broadcast (&self->cond);
+  /* Before the caller hears of it, so that its next map knows. */
+  if (self->memory != NULL && self->batch_size.task_us > 0)
+    pmap_batch_memory_keep (self->memory, self->memory_key, self->batch_size.task_us);
   return TRUE;
 }
 

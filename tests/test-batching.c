@@ -148,7 +148,9 @@ test_tiny_tasks (gconstpointer data)
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GArray) seen = NULL;
 
-  /* Twice, so that the second map runs on workers that are warm. */
+  /* Twice: the second map of the same function, on workers that are
+   * warm, starts from what the first measured, as joblib's Parallel keeps
+   * its batch size from one call to the next. */
   for (guint run = 0; run < 2; run++)
     {
       g_clear_pointer (&results, g_ptr_array_unref);
@@ -156,10 +158,19 @@ test_tiny_tasks (gconstpointer data)
       seen = map_in_batches (executor, "test.square", items, &results);
       test_assert_squares (results, items->len);
 
-      g_assert_cmpuint (g_array_index (seen, Batch, 0).n_tasks, ==, 1);
+      if (run == 0)
+        g_assert_cmpuint (g_array_index (seen, Batch, 0).n_tasks, ==, 1);
+      else
+        g_assert_cmpuint (g_array_index (seen, Batch, 0).n_tasks, >, 1);
       g_assert_cmpuint (largest_batch (seen), >=, 100);
       g_assert_cmpuint (seen->len, <=, 200);
     }
+
+  /* Another function starts again from a single task. */
+  g_clear_pointer (&results, g_ptr_array_unref);
+  g_clear_pointer (&seen, g_array_unref);
+  seen = map_in_batches (executor, "test.where", items, &results);
+  g_assert_cmpuint (g_array_index (seen, Batch, 0).n_tasks, ==, 1);
 }
 
 /* Tasks of 20 ms go a couple at a time, whatever is left: a batch lasts
