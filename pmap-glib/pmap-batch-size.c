@@ -47,6 +47,7 @@ pmap_batch_size_init (PmapBatchSize *self,
   self->n_jobs = n_jobs;
   self->cost_us = PMAP_BATCH_COST_US_DEFAULT;
   self->task_us = 0;
+  self->n_handed = 0;
 }
 
 /* A batch of @n_tasks took @busy_us, from its claim to its last result. */
@@ -93,7 +94,7 @@ guint
 pmap_batch_size_next (PmapBatchSize *self,
                       guint          remaining)
 {
-  guint guided, fewest, most;
+  guint guided, fewest, most, size;
 
   if (self->fixed > 0)
     return MIN (self->fixed, remaining);
@@ -103,8 +104,16 @@ pmap_batch_size_next (PmapBatchSize *self,
   guided = remaining / (2 * self->n_jobs);
   most = MAX (tasks_in (self, PMAP_BATCH_MAX_US, FALSE), 1);
   fewest = MIN (tasks_in (self, PMAP_BATCH_COST_SHARE * self->cost_us, TRUE), most);
+  size = MIN (CLAMP (guided, fewest, most), remaining);
 
-  return MIN (CLAMP (guided, fewest, most), remaining);
+  /* The first batches leave work for every job: an estimate that an
+   * earlier map left, of quick tasks, would otherwise hand a short map
+   * whole to one worker, even when its inputs make its tasks long. */
+  if (self->n_handed < self->n_jobs)
+    size = MIN (size, MAX (remaining / self->n_jobs, 1));
+  self->n_handed++;
+
+  return size;
 }
 
 struct _PmapBatchMemory

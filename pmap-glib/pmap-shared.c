@@ -156,12 +156,16 @@ is_always_small (const char *type,
   return type[length] == '\0' && 16 * (guint64) length < max_nbytes;
 }
 
+/* Whether a value is held by too few inputs to gain from sharing: no more
+ * than there are jobs, each of which may run one of them on a worker of
+ * its own, which the value would reach once either way, and sooner in its
+ * batch than copied into a memfd of its own first. */
 static gboolean
-is_single (gpointer key,
-           gpointer value,
-           gpointer user_data)
+is_held_by_few (gpointer key,
+                gpointer value,
+                gpointer user_data)
 {
-  return ((Share *) value)->n_inputs < 2;
+  return ((Share *) value)->n_inputs <= MAX (GPOINTER_TO_UINT (user_data), 1);
 }
 
 PmapShareTable *
@@ -193,8 +197,9 @@ pmap_share_table_new (PmapJob *job,
         count_values (self, input, 0);
     }
 
-  /* A value that one input holds travels in its batch, as any other. */
-  g_hash_table_foreach_remove (self->by_data, is_single, NULL);
+  /* A value that few inputs hold travels in their batches, as any other. */
+  g_hash_table_foreach_remove (self->by_data, is_held_by_few,
+                               GUINT_TO_POINTER (pmap_job_get_n_jobs (job)));
   if (g_hash_table_size (self->by_data) == 0)
     return NULL;
 

@@ -60,8 +60,10 @@ test_quick_tasks (void)
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 400), ==, 250);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 100);
 
-  /* The minimum rounds up: 3 tasks of 20 us last 50 us. */
+  /* The minimum rounds up: 3 tasks of 20 us last 50 us (past the first
+   * batches, which leave work for every job). */
   sizes = sizes_new (0, 10);
+  sizes.n_handed = sizes.n_jobs;
   pmap_batch_size_record (&sizes, 1, 30);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 4), ==, 3);
 }
@@ -130,6 +132,25 @@ test_follows_the_tasks (void)
                     (guint) (PMAP_BATCH_MAX_US / 1.04905));
 }
 
+/* The first batch of each job leaves work for the others, whatever the
+ * estimate: 2 tasks known to be quick still go one to each job. */
+static void
+test_first_batches_leave_work (void)
+{
+  PmapBatchSize sizes = sizes_new (0, 50);
+
+  sizes.task_us = 0.5;
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 2), ==, 1);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 1), ==, 1);
+
+  sizes = sizes_new (0, 50);
+  sizes.task_us = 0.5;
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 50);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 50), ==, 25);
+  /* Then the least batch that amortises a batch's cost. */
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 25), ==, 25);
+}
+
 /* An explicit size is every batch's, measured or not. */
 static void
 test_fixed_size (void)
@@ -154,6 +175,7 @@ main (int   argc,
   g_test_add_func ("/Pmap/BatchSize/quick-tasks", test_quick_tasks);
   g_test_add_func ("/Pmap/BatchSize/cost-is-not-the-tasks", test_cost_is_not_the_tasks);
   g_test_add_func ("/Pmap/BatchSize/slow-tasks", test_slow_tasks);
+  g_test_add_func ("/Pmap/BatchSize/first-batches-leave-work", test_first_batches_leave_work);
   g_test_add_func ("/Pmap/BatchSize/follows-the-tasks", test_follows_the_tasks);
   g_test_add_func ("/Pmap/BatchSize/fixed-size", test_fixed_size);
 

@@ -121,6 +121,22 @@ assert_shared_once (GPtrArray  *results,
 
 /* Tests. */
 
+/* No task of a "test.inspect-bytes" map found its bytestring in a shared
+ * value: each came in its batch. */
+static void
+assert_not_shared (GPtrArray *results)
+{
+  for (guint i = 0; i < results->len; i++)
+    {
+      const char *mapping;
+      guint n_shared;
+
+      g_variant_get (results->pdata[i], "(xt&su)", NULL, NULL, &mapping, &n_shared);
+      g_assert_null (strstr (mapping, "pmap-shared"));
+      g_assert_cmpuint (n_shared, ==, 0);
+    }
+}
+
 /* Inputs that share large values, wherever they hold them, give the
  * threads backend's results. */
 static void
@@ -247,15 +263,7 @@ test_max_nbytes (void)
   {
     g_autoptr(GPtrArray) results = map (executor, "test.inspect-bytes", items);
 
-    for (guint i = 0; i < results->len; i++)
-      {
-        const char *mapping;
-        guint n_shared;
-
-        g_variant_get (results->pdata[i], "(xt&su)", NULL, NULL, &mapping, &n_shared);
-        g_assert_null (strstr (mapping, "pmap-shared"));
-        g_assert_cmpuint (n_shared, ==, 0);
-      }
+    assert_not_shared (results);
   }
 
   g_object_set (executor, "max-nbytes", (guint64) BIG_SIZE, NULL);
@@ -265,6 +273,18 @@ test_max_nbytes (void)
     g_autoptr(GArray) pids = assert_shared_once (results, "memfd:pmap-shared");
 
     g_assert_cmpuint (pids->len, <=, 2);
+  }
+
+  /* Held by no more inputs than there are jobs, it travels in their
+   * batches: 2 inputs on 2 jobs. */
+  {
+    g_autoptr(GPtrArray) two = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+    g_autoptr(GPtrArray) results = NULL;
+
+    g_ptr_array_add (two, g_variant_ref (items->pdata[0]));
+    g_ptr_array_add (two, g_variant_ref (items->pdata[1]));
+    results = map (executor, "test.inspect-bytes", two);
+    assert_not_shared (results);
   }
 
   if (g_test_undefined ())
