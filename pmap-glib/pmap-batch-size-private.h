@@ -43,12 +43,15 @@ typedef struct _PmapBatchMemory PmapBatchMemory;
 PmapBatchMemory *pmap_batch_memory_new    (void);
 PmapBatchMemory *pmap_batch_memory_ref    (PmapBatchMemory *self);
 void             pmap_batch_memory_unref  (PmapBatchMemory *self);
-/* The time of a task of the function @key when a map of it last ended; 0
- * if the last map was of another function, or none ended yet. */
+/* The time of a task of the function @key, given @key_data, when a map
+ * of it last ended; 0 if the last map was of another function or of other
+ * data, or none ended yet. */
 double           pmap_batch_memory_recall (PmapBatchMemory *self,
-                                           gconstpointer    key);
+                                           gconstpointer    key,
+                                           gconstpointer    key_data);
 void             pmap_batch_memory_keep   (PmapBatchMemory *self,
                                            gconstpointer    key,
+                                           gconstpointer    key_data,
                                            double           task_us);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmapBatchMemory, pmap_batch_memory_unref)

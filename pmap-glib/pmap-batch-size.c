@@ -121,6 +121,7 @@ struct _PmapBatchMemory
   gatomicrefcount ref_count;
   GMutex          mutex;
   gconstpointer   key;
+  gconstpointer   key_data;
   double          task_us;
 };
 
@@ -153,12 +154,13 @@ pmap_batch_memory_unref (PmapBatchMemory *self)
 
 double
 pmap_batch_memory_recall (PmapBatchMemory *self,
-                          gconstpointer    key)
+                          gconstpointer    key,
+                          gconstpointer    key_data)
 {
   double task_us;
 
   g_mutex_lock (&self->mutex);
-  task_us = self->key == key ? self->task_us : 0;
+  task_us = self->key == key && self->key_data == key_data ? self->task_us : 0;
   g_mutex_unlock (&self->mutex);
 
   return task_us;
@@ -167,10 +169,12 @@ pmap_batch_memory_recall (PmapBatchMemory *self,
 void
 pmap_batch_memory_keep (PmapBatchMemory *self,
                         gconstpointer    key,
+                        gconstpointer    key_data,
                         double           task_us)
 {
   g_mutex_lock (&self->mutex);
   self->key = key;
+  self->key_data = key_data;
   self->task_us = task_us;
   g_mutex_unlock (&self->mutex);
 }

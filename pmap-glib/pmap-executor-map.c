@@ -68,11 +68,12 @@ prepare_job (PmapExecutor   *self,
   pmap_job_set_retries (job, pmap_executor_get_retries (self));
   pmap_job_set_max_nbytes (job, pmap_executor_get_max_nbytes (self));
   /* Batches sized from the start for tasks as long as the last map of the
-   * same function measured them; a function that travels as data has no
-   * address to be known by. */
+   * same function with the same data measured them; a function that
+   * travels as data has no address to be known by. */
   if (pmap_callable_get_func (callable) != NULL)
     pmap_job_set_batch_memory (job, pmap_executor_get_batch_memory (self),
-                               (gconstpointer) (gsize) pmap_callable_get_func (callable));
+                               (gconstpointer) (gsize) pmap_callable_get_func (callable),
+                               pmap_callable_get_user_data (callable));
   if (outcomes)
     pmap_job_set_continue_on_error (job);
   return job;

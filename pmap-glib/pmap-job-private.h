@@ -41,7 +41,8 @@ void       pmap_job_set_batch_cost  (PmapJob        *self,
                                      gint64          cost_us);
 void       pmap_job_set_batch_memory (PmapJob        *self,
                                       PmapBatchMemory *memory,
-                                      gconstpointer   key);
+                                      gconstpointer   key,
+                                      gconstpointer   key_data);
 void       pmap_job_record_batch    (PmapJob        *self,
                                      guint           n_tasks,
                                      gint64          busy_us);

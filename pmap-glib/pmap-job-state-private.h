@@ -51,9 +51,11 @@ struct _PmapJob
   GError        *error;
   PmapBatchSize  batch_size;
   /* Where the estimate of a task's time comes from and goes back to when
-   * the job completes, for the function @memory_key, if any. */
+   * the job completes, for the function @memory_key with its
+   * @memory_key_data, if any. */
   PmapBatchMemory *memory;
   gconstpointer  memory_key;
+  gconstpointer  memory_key_data;
   guint          stopped : 1;
   guint          complete : 1;
   /* Whether each batch is logged, with G_MESSAGES_DEBUG=Pmap. */

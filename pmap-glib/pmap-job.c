@@ -124,19 +124,21 @@ pmap_job_set_batch_cost (PmapJob *self,
 }
 
 /* For the executor, before the job runs: the job starts from what
- * @memory knows of the tasks of the function @key, and tells it what it
- * measured when it completes. */
+ * @memory knows of the tasks of the function @key with @key_data, and
+ * tells it what it measured when it completes. */
 void
 pmap_job_set_batch_memory (PmapJob         *self,
                            PmapBatchMemory *memory,
-                           gconstpointer    key)
+                           gconstpointer    key,
+                           gconstpointer    key_data)
 {
   g_mutex_lock (&self->mutex);
   g_clear_pointer (&self->memory, pmap_batch_memory_unref);
   self->memory = pmap_batch_memory_ref (memory);
   self->memory_key = key;
+  self->memory_key_data = key_data;
   if (self->batch_size.task_us == 0)
-    self->batch_size.task_us = pmap_batch_memory_recall (memory, key);
+    self->batch_size.task_us = pmap_batch_memory_recall (memory, key, key_data);
   g_mutex_unlock (&self->mutex);
 }
 
@@ -323,7 +325,8 @@ update_complete_locked (PmapJob *self)
   g_cond_broadcast (&self->cond);
   /* Before the caller hears of it, so that its next map knows. */
   if (self->memory != NULL && self->batch_size.task_us > 0)
-    pmap_batch_memory_keep (self->memory, self->memory_key, self->batch_size.task_us);
+    pmap_batch_memory_keep (self->memory, self->memory_key, self->memory_key_data,
+                            self->batch_size.task_us);
   return TRUE;
 }
 

@@ -52,13 +52,16 @@ compare_batches (gconstpointer a,
   return batch_a->first < batch_b->first ? -1 : batch_a->first > batch_b->first;
 }
 
-/* Maps @name over @items, checks that the batches cover every task once,
- * and returns them in the order of their tasks. */
+/* Maps the function registered as @name, or else @func with @user_data,
+ * over @items, checks that the batches cover every task once, and returns
+ * them in the order of their tasks. */
 static GArray *
-map_in_batches (PmapExecutor  *executor,
-                const char    *name,
-                GPtrArray     *items,
-                GPtrArray    **results)
+map_func_in_batches (PmapExecutor  *executor,
+                     const char    *name,
+                     PmapFunc       func,
+                     gpointer       user_data,
+                     GPtrArray     *items,
+                     GPtrArray    **results)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) sizes = g_string_new (NULL);
@@ -69,8 +72,12 @@ map_in_batches (PmapExecutor  *executor,
   g_array_set_size (batches, 0);
   g_mutex_unlock (&batches_mutex);
 
-  *results = pmap_executor_map_by_name (executor, name, (GVariant **) items->pdata,
-                                        items->len, NULL, &error);
+  if (name != NULL)
+    *results = pmap_executor_map_by_name (executor, name, (GVariant **) items->pdata,
+                                          items->len, NULL, &error);
+  else
+    *results = pmap_executor_map (executor, (GVariant **) items->pdata, items->len,
+                                  func, user_data, NULL, &error);
   g_assert_no_error (error);
 
   g_mutex_lock (&batches_mutex);
@@ -93,6 +100,15 @@ map_in_batches (PmapExecutor  *executor,
   g_assert_cmpuint (next, ==, items->len);
 
   return seen;
+}
+
+static GArray *
+map_in_batches (PmapExecutor  *executor,
+                const char    *name,
+                GPtrArray     *items,
+                GPtrArray    **results)
+{
+  return map_func_in_batches (executor, name, NULL, NULL, items, results);
 }
 
 static guint
@@ -171,6 +187,39 @@ test_tiny_tasks (gconstpointer data)
   g_clear_pointer (&seen, g_array_unref);
   seen = map_in_batches (executor, "test.where", items, &results);
   g_assert_cmpuint (g_array_index (seen, Batch, 0).n_tasks, ==, 1);
+}
+
+/* x → x + the number in @user_data. */
+static GVariant *
+add (GVariant  *input,
+     gpointer   user_data,
+     GError   **error)
+{
+  return g_variant_new_int64 (g_variant_get_int64 (input) + GPOINTER_TO_INT (user_data));
+}
+
+/* What an executor remembers is the function's with its data: the same
+ * function with other data, whose tasks may take longer, starts again
+ * from a single task. */
+static void
+test_remembered_per_data (void)
+{
+  g_autoptr(PmapExecutor) executor = executor_new ("threads", 0);
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, 20000);
+
+  for (guint run = 0; run < 3; run++)
+    {
+      g_autoptr(GPtrArray) results = NULL;
+      g_autoptr(GArray) seen = NULL;
+      int data = run < 2 ? 1 : 2;
+
+      seen = map_func_in_batches (executor, NULL, add, GINT_TO_POINTER (data), items, &results);
+      g_assert_cmpint (g_variant_get_int64 (results->pdata[7]), ==, 7 + data);
+      if (run == 1)
+        g_assert_cmpuint (g_array_index (seen, Batch, 0).n_tasks, >, 1);
+      else
+        g_assert_cmpuint (g_array_index (seen, Batch, 0).n_tasks, ==, 1);
+    }
 }
 
 /* Tasks of 20 ms go a couple at a time, whatever is left: a batch lasts
@@ -270,6 +319,7 @@ main (int   argc,
       g_test_add_data_func (slow_then_quick, backends[i], test_slow_then_quick);
       g_test_add_data_func (fixed, backends[i], test_explicit_size);
     }
+  g_test_add_func ("/Pmap/Batching/threads/remembered-per-data", test_remembered_per_data);
 
   status = g_test_run ();
   test_stop_idle_workers ();
