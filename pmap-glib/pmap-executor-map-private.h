@@ -13,8 +13,8 @@
 G_BEGIN_DECLS
 
 /* An asynchronous map given a bad argument warns as g_return_if_fail()
- * does, then still calls back with an error. Expects `self` and `callback`
- * in scope. */
+ * does, in the name of @function, then still calls back with an error.
+ * The macros expect `self` and `callback` in scope. */
 gboolean   pmap_executor_check_async_argument (gboolean             valid,
                                                const char          *function,
                                                const char          *expression,
@@ -22,6 +22,10 @@ gboolean   pmap_executor_check_async_argument (gboolean             valid,
                                                gpointer             source_tag,
                                                GAsyncReadyCallback  callback,
                                                gpointer             callback_data);
+#define PMAP_ASYNC_ARGUMENT_OK_IN(function, expr, tag, data) \
+  pmap_executor_check_async_argument (!!(expr), function, #expr, self, tag, callback, data)
+/* Not through PMAP_ASYNC_ARGUMENT_OK_IN(), which would quote @expr with
+ * its macros expanded. */
 #define PMAP_ASYNC_ARGUMENT_OK(expr, tag, data) \
   pmap_executor_check_async_argument (!!(expr), G_STRFUNC, #expr, self, tag, callback, data)
 
@@ -46,6 +50,22 @@ GPtrArray *pmap_executor_map_func      (PmapExecutor  *self,
                                         gboolean       outcomes,
                                         GCancellable  *cancellable,
                                         GError       **error);
+
+/* The asynchronous map of an in-process function, started by the public
+ * @function whose source tag is @tag, giving values or, with @outcomes,
+ * PmapOutcomes. */
+void       pmap_executor_map_func_async (PmapExecutor        *self,
+                                         const char          *function,
+                                         gpointer             tag,
+                                         gboolean             outcomes,
+                                         GVariant           **items,
+                                         guint                n_items,
+                                         PmapFunc             func,
+                                         gpointer             user_data,
+                                         GDestroyNotify       destroy,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             callback_data);
 
 /* Starts a map whose results @task returns. */
 void       pmap_executor_start_async_map (PmapExecutor *self,

@@ -164,6 +164,42 @@ pmap_executor_map_func (PmapExecutor  *self,
   return pmap_executor_run_map (self, callable, inputs, outcomes, cancellable, error);
 }
 
+void
+pmap_executor_map_func_async (PmapExecutor        *self,
+                              const char          *function,
+                              gpointer             tag,
+                              gboolean             outcomes,
+                              GVariant           **items,
+                              guint                n_items,
+                              PmapFunc             func,
+                              gpointer             user_data,
+                              GDestroyNotify       destroy,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             callback_data)
+{
+  g_autoptr(PmapCallable) callable = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+  g_autoptr(GTask) task = NULL;
+
+  if (!PMAP_ASYNC_ARGUMENT_OK_IN (function, items != NULL || n_items == 0, tag, callback_data) ||
+      !PMAP_ASYNC_ARGUMENT_OK_IN (function, func != NULL, tag, callback_data) ||
+      !PMAP_ASYNC_ARGUMENT_OK_IN (function, cancellable == NULL || G_IS_CANCELLABLE (cancellable),
+                                  tag, callback_data))
+    {
+      if (destroy != NULL)
+        destroy (user_data);
+      return;
+    }
+
+  task = g_task_new (self, cancellable, callback, callback_data);
+  g_task_set_source_tag (task, tag);
+  inputs = pmap_executor_take_inputs (items, n_items);
+  callable = pmap_callable_new (NULL, func, user_data, destroy);
+
+  pmap_executor_start_async_map (self, task, callable, inputs, outcomes);
+}
+
 /**
  * pmap_executor_map:
  * @self: an executor
@@ -328,27 +364,11 @@ pmap_executor_map_async (PmapExecutor        *self,
                          GAsyncReadyCallback  callback,
                          gpointer             callback_data)
 {
-  g_autoptr(PmapCallable) callable = NULL;
-  g_autoptr(GPtrArray) inputs = NULL;
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  if (!PMAP_ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_async, callback_data) ||
-      !PMAP_ASYNC_ARGUMENT_OK (func != NULL, pmap_executor_map_async, callback_data) ||
-      !PMAP_ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
-                          pmap_executor_map_async, callback_data))
-    {
-      if (destroy != NULL)
-        destroy (user_data);
-      return;
-    }
 
-  task = g_task_new (self, cancellable, callback, callback_data);
-  g_task_set_source_tag (task, pmap_executor_map_async);
-  inputs = pmap_executor_take_inputs (items, n_items);
-  callable = pmap_callable_new (NULL, func, user_data, destroy);
-
-  pmap_executor_start_async_map (self, task, callable, inputs, FALSE);
+  pmap_executor_map_func_async (self, G_STRFUNC, pmap_executor_map_async, FALSE,
+                                items, n_items, func, user_data, destroy,
+                                cancellable, callback, callback_data);
 }
 
 /**

@@ -88,28 +88,11 @@ pmap_executor_map_outcomes_async (PmapExecutor        *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             callback_data)
 {
-  g_autoptr(PmapCallable) callable = NULL;
-  g_autoptr(GPtrArray) inputs = NULL;
-  g_autoptr(GTask) task = NULL;
-  gpointer tag = pmap_executor_map_outcomes_async;
-
   g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  if (!PMAP_ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, tag, callback_data) ||
-      !PMAP_ASYNC_ARGUMENT_OK (func != NULL, tag, callback_data) ||
-      !PMAP_ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
-                               tag, callback_data))
-    {
-      if (destroy != NULL)
-        destroy (user_data);
-      return;
-    }
 
-  task = g_task_new (self, cancellable, callback, callback_data);
-  g_task_set_source_tag (task, tag);
-  inputs = pmap_executor_take_inputs (items, n_items);
-  callable = pmap_callable_new (NULL, func, user_data, destroy);
-
-  pmap_executor_start_async_map (self, task, callable, inputs, TRUE);
+  pmap_executor_map_func_async (self, G_STRFUNC, pmap_executor_map_outcomes_async, TRUE,
+                                items, n_items, func, user_data, destroy,
+                                cancellable, callback, callback_data);
 }
 
 /**
