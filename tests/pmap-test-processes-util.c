@@ -254,7 +254,7 @@ test_assert_cancel_kills_busy_workers (void)
   TestResources resources = { 0 };
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) busy = NULL;
@@ -263,8 +263,7 @@ test_assert_cancel_kills_busy_workers (void)
 
   test_resources_snapshot (&resources);
 
-  for (guint i = 0; i < 4; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (60 * 1000)));
+  items = test_int64_items_repeat (60 * 1000, 4);
 
   test_async_init (&async);
   pmap_executor_map_by_name_async (executor, "test.sleep-ms", (GVariant **) items->pdata,
@@ -326,14 +325,3 @@ test_map_items (PmapExecutor *executor,
                             func, NULL, NULL, error);
 }
 
-GPtrArray *
-test_int64_items_new (gint64 first,
-                      guint  n)
-{
-  GPtrArray *items = g_ptr_array_new_full (n, (GDestroyNotify) g_variant_unref);
-
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (first + i)));
-
-  return items;
-}

@@ -81,8 +81,5 @@ GPtrArray    *test_map_items            (PmapExecutor *executor,
                                          PmapFunc      func,
                                          GError      **error);
 
-/* The int64 inputs @first … @first + @n - 1, owned. */
-GPtrArray    *test_int64_items_new      (gint64       first,
-                                         guint        n);
 
 G_END_DECLS

@@ -81,15 +81,51 @@ test_probe_ran_only_on (TestProbe *probe,
   return only;
 }
 
+/* @n int64 inputs, the @i-th of value @first + @i * @step, or @values[i]
+ * if given. */
+static GPtrArray *
+int64_items_new (gint64        first,
+                 gint64        step,
+                 const gint64 *values,
+                 guint         n)
+{
+  GPtrArray *items = g_ptr_array_new_full (n, (GDestroyNotify) g_variant_unref);
+
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 value = values != NULL ? values[i] : first + (gint64) i * step;
+
+      g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (value)));
+    }
+
+  return items;
+}
+
 GPtrArray *
 test_items_new (guint n_items)
 {
-  GPtrArray *items = g_ptr_array_new_full (n_items, (GDestroyNotify) g_variant_unref);
+  return int64_items_new (0, 1, NULL, n_items);
+}
 
-  for (guint i = 0; i < n_items; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (i)));
+GPtrArray *
+test_int64_items_new (gint64 first,
+                      guint  n)
+{
+  return int64_items_new (first, 1, NULL, n);
+}
 
-  return items;
+GPtrArray *
+test_int64_items_repeat (gint64 value,
+                         guint  n)
+{
+  return int64_items_new (value, 0, NULL, n);
+}
+
+GPtrArray *
+test_int64_items_of (const gint64 *values,
+                     guint         n)
+{
+  return int64_items_new (0, 0, values, n);
 }
 
 void

@@ -53,6 +53,14 @@ gboolean   test_probe_ran_only_on (TestProbe    *probe,
 
 /* Owned int64 inputs 0 … n-1; pass (GVariant **) items->pdata to a map. */
 GPtrArray *test_items_new         (guint         n_items);
+/* Owned int64 inputs: @first … @first + @n - 1; @value, @n times; the
+ * @n of @values. */
+GPtrArray *test_int64_items_new   (gint64        first,
+                                   guint         n);
+GPtrArray *test_int64_items_repeat (gint64       value,
+                                    guint        n);
+GPtrArray *test_int64_items_of    (const gint64 *values,
+                                   guint         n);
 void       test_assert_squares    (GPtrArray    *results,
                                    guint         n_items);
 

@@ -139,19 +139,6 @@ executor_new (const char *backend_name,
   return executor;
 }
 
-/* The inputs @ms, @n times over. */
-static GPtrArray *
-sleeps_new (gint64 ms,
-            guint  n)
-{
-  GPtrArray *items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (ms)));
-
-  return items;
-}
-
 /* Before anything is measured, a map starts with single tasks; once it
  * knows them tiny, it takes them by the hundred, and ends in few batches.
  * Guided scheduling alone would start with a quarter of the tasks. */
@@ -229,7 +216,7 @@ static void
 test_slow_tasks (gconstpointer data)
 {
   g_autoptr(PmapExecutor) executor = executor_new (data, 0);
-  g_autoptr(GPtrArray) items = sleeps_new (20, 24);
+  g_autoptr(GPtrArray) items = test_int64_items_repeat (20, 24);
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GArray) seen = NULL;
 
@@ -248,8 +235,8 @@ static void
 test_slow_then_quick (gconstpointer data)
 {
   g_autoptr(PmapExecutor) executor = executor_new (data, 0);
-  g_autoptr(GPtrArray) items = sleeps_new (20, 10);
-  g_autoptr(GPtrArray) quick = sleeps_new (0, 4000);
+  g_autoptr(GPtrArray) items = test_int64_items_repeat (20, 10);
+  g_autoptr(GPtrArray) quick = test_int64_items_repeat (0, 4000);
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GArray) seen = NULL;
 

@@ -18,19 +18,6 @@
 #define TIMEOUT_S 0.5
 #define LONG_MS 60000
 
-/* The int64s of @values as inputs. */
-static GPtrArray *
-items_of (const gint64 *values,
-          guint         n_items)
-{
-  GPtrArray *items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-
-  for (guint i = 0; i < n_items; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (values[i])));
-
-  return items;
-}
-
 /* Maps the test module's function @name over @items. */
 static GPtrArray *
 map_named (PmapExecutor  *executor,
@@ -63,7 +50,7 @@ test_kills_the_slow_task (void)
 {
   static const gint64 ms[] = { 10, 10, LONG_MS, 10, 10, 10 };
   TestResources resources = { 0 };
-  g_autoptr(GPtrArray) items = items_of (ms, G_N_ELEMENTS (ms));
+  g_autoptr(GPtrArray) items = test_int64_items_of (ms, G_N_ELEMENTS (ms));
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
   gint64 start;
@@ -97,7 +84,7 @@ test_clock_starts_with_the_task (void)
 {
   static const gint64 ms[] = { 300, 300, 300, 300, 300, 300 };
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 3);
-  g_autoptr(GPtrArray) items = items_of (ms, G_N_ELEMENTS (ms));
+  g_autoptr(GPtrArray) items = test_int64_items_of (ms, G_N_ELEMENTS (ms));
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -118,7 +105,7 @@ test_threads_run_calls_to_their_end (void)
   static const gint64 ms[] = { 200, 10 };
   g_autoptr(PmapExecutor) executor = pmap_executor_new ();
   g_autoptr(PmapBackend) threads = pmap_backend_create ("threads", NULL);
-  g_autoptr(GPtrArray) items = items_of (ms, G_N_ELEMENTS (ms));
+  g_autoptr(GPtrArray) items = test_int64_items_of (ms, G_N_ELEMENTS (ms));
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -274,7 +261,7 @@ test_timeout_retried (void)
 {
   static const gint64 ms[] = { 10, LONG_MS, 10 };
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
-  g_autoptr(GPtrArray) items = items_of (ms, G_N_ELEMENTS (ms));
+  g_autoptr(GPtrArray) items = test_int64_items_of (ms, G_N_ELEMENTS (ms));
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -377,13 +364,12 @@ static void
 test_recycle_on_memory (void)
 {
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GHashTable) counts = NULL;
   g_autoptr(GError) error = NULL;
 
-  for (guint i = 0; i < 12; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (20)));
+  items = test_int64_items_repeat (20, 12);
 
   /* 20 MiB leaked a task: a worker passes 64 MiB by its fourth task. */
   pmap_backend_set_max_worker_memory (pmap_executor_get_backend (executor), 64 << 20);
@@ -404,7 +390,7 @@ test_killed_past_memory_limit (void)
 {
   static const gint64 mb[] = { 0, 0, 400, 0, 0 };
   TestResources resources = { 0 };
-  g_autoptr(GPtrArray) items = items_of (mb, G_N_ELEMENTS (mb));
+  g_autoptr(GPtrArray) items = test_int64_items_of (mb, G_N_ELEMENTS (mb));
 
   test_resources_snapshot (&resources);
   for (guint retries = 0; retries <= 1; retries++)

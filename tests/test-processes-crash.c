@@ -168,7 +168,7 @@ test_cancel_kills_busy_workers (void)
   TestResources resources = { 0 };
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) left = NULL;
@@ -179,8 +179,7 @@ test_cancel_kills_busy_workers (void)
   test_resources_snapshot (&resources);
 
   /* Tasks of a minute each. */
-  for (guint i = 0; i < 6; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (60 * 1000)));
+  items = test_int64_items_repeat (60 * 1000, 6);
 
   thread = g_thread_new ("canceller", cancel_when_busy, &canceller);
   results = pmap_executor_map (executor, (GVariant **) items->pdata, items->len,

@@ -142,14 +142,13 @@ test_processes_run_in_parallel (void)
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
   g_autoptr(PmapExecutor) threads = pmap_executor_new ();
   g_autoptr(PmapBackend) threads_backend = pmap_backend_create ("threads", NULL);
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
   gint64 max_running = 0;
   gint64 start, elapsed;
 
-  for (guint i = 0; i < 8; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (250)));
+  items = test_int64_items_repeat (250, 8);
 
   /* Two threads of one process count each other. */
   pmap_executor_set_backend (threads, threads_backend);
@@ -208,7 +207,7 @@ test_worker_killed (void)
 {
   TestResources resources = { 0 };
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *expected = NULL;
@@ -219,8 +218,7 @@ test_worker_killed (void)
 
   test_resources_snapshot (&resources);
 
-  for (guint i = 0; i < 2; i++)
-    g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_int64 (20 * 1000)));
+  items = test_int64_items_repeat (20 * 1000, 2);
 
   thread = g_thread_new ("killer", kill_a_busy_worker, &killer);
   results = map_by_name (executor, "test.sleep-ms", items, NULL, &error);
