@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "pmap-test-processes-util.h"
@@ -197,8 +198,19 @@ test_resources_snapshot (TestResources *resources)
   test_stop_idle_workers ();
 
   resources->children = test_list_children ();
-  resources->fds = test_describe_fds ();
   g_assert_cmpuint (resources->children->len, ==, 0);
+
+  /* No child is left, so no pidfd should be: wait for GLib's worker thread
+   * to close those of the children it just reaped (see below). */
+  for (int i = 0; i < 200; i++)
+    {
+      g_free (resources->fds);
+      resources->fds = test_describe_fds ();
+      if (strstr (resources->fds, "pidfd") == NULL)
+        break;
+      g_usleep (10 * 1000);
+    }
+  g_assert_null (strstr (resources->fds, "pidfd"));
 }
 
 void

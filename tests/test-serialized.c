@@ -217,8 +217,9 @@ test_base_call (void)
   g_assert_nonnull (strstr (error->message, "call()"));
   g_clear_error (&error);
 
+  /* One input: of several, any could fail first. */
   wrapped = pmap_wrapped_new_serialized (general, function);
-  results = map_wrapped (executor, wrapped, &error);
+  results = pmap_executor_map_wrapped (executor, wrapped, &input, 1, NULL, &error);
   g_assert_null (results);
   g_assert_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE);
   g_assert_true (g_str_has_prefix (error->message, "Task 0 failed: "));
