@@ -2,9 +2,10 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The entry points, blocking and asynchronous, for the three ways to name
- * a function: an in-process callable, a registered name, a PmapWrapped;
- * pmap-executor-outcomes.c has those that give one outcome per input.
+ * The entry points, blocking and asynchronous, for two ways to name a
+ * function: an in-process callable and a registered name;
+ * pmap-executor-wrapped.c has those for a PmapWrapped, and
+ * pmap-executor-outcomes.c those that give one outcome per input.
  * pmap-executor-settings.c keeps the settings they read; pmap-map-run.c
  * drives the job they make.
  */
@@ -17,7 +18,6 @@
 #include "pmap-job-private.h"
 #include "pmap-map-run-private.h"
 #include "pmap-threads-backend-private.h"
-#include "pmap-wrapped-private.h"
 
 /* The job of a map: its backend, in @backend, and its settings, from the
  * executor's; with @outcomes, it continues on error. NULL with @error set if a setting is wrong, @cancellable is
@@ -467,120 +467,6 @@ pmap_executor_map_by_name_finish (PmapExecutor  *self,
                                   GError       **error)
 {
   g_return_val_if_fail (pmap_executor_is_map_result (self, result, pmap_executor_map_by_name_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-/**
- * pmap_executor_map_wrapped:
- * @self: an executor
- * @wrapped: a function wrapped to travel by value
- * @items: (array length=n_items) (transfer none): the inputs, one per task;
- *   floating references are sunk
- * @n_items: the number of inputs
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Like [method@Pmap.Executor.map], with a function that travels to worker
- * processes by value whatever the executor's serializer: joblib's
- * `delayed(wrap_non_picklable_objects(func))`.
- *
- * Returns: (transfer container) (element-type GVariant): the results, in
- *   the order of @items; the array frees them with itself
- *
- * Since: 1.0
- */
-GPtrArray *
-pmap_executor_map_wrapped (PmapExecutor  *self,
-                           PmapWrapped   *wrapped,
-                           GVariant     **items,
-                           guint          n_items,
-                           GCancellable  *cancellable,
-                           GError       **error)
-{
-  g_autoptr(GPtrArray) inputs = NULL;
-
-  g_return_val_if_fail (PMAP_IS_EXECUTOR (self), NULL);
-  g_return_val_if_fail (PMAP_IS_WRAPPED (wrapped), NULL);
-  /* Made with g_object_new() rather than pmap_wrapped_new(). */
-  g_return_val_if_fail (pmap_wrapped_get_callable (wrapped) != NULL, NULL);
-  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  inputs = pmap_executor_take_inputs (items, n_items);
-  return pmap_executor_run_map (self, pmap_wrapped_get_callable (wrapped), inputs, FALSE,
-                                cancellable, error);
-}
-
-/**
- * pmap_executor_map_wrapped_async:
- * @self: an executor
- * @wrapped: a function wrapped to travel by value
- * @items: (array length=n_items) (transfer none): the inputs, one per task;
- *   floating references are sunk
- * @n_items: the number of inputs
- * @cancellable: (nullable): a cancellable
- * @callback: (scope async) (closure user_data): called on the caller's
- *   thread-default main context when the map has completed
- * @user_data: data for @callback
- *
- * Like [method@Pmap.Executor.map_async], with a wrapped function.
- *
- * Since: 1.0
- */
-void
-pmap_executor_map_wrapped_async (PmapExecutor        *self,
-                                 PmapWrapped         *wrapped,
-                                 GVariant           **items,
-                                 guint                n_items,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GPtrArray) inputs = NULL;
-
-  g_return_if_fail (PMAP_IS_EXECUTOR (self));
-  if (!PMAP_ASYNC_ARGUMENT_OK (PMAP_IS_WRAPPED (wrapped), pmap_executor_map_wrapped_async, user_data) ||
-      !PMAP_ASYNC_ARGUMENT_OK (pmap_wrapped_get_callable (wrapped) != NULL,
-                          pmap_executor_map_wrapped_async, user_data) ||
-      !PMAP_ASYNC_ARGUMENT_OK (items != NULL || n_items == 0, pmap_executor_map_wrapped_async, user_data) ||
-      !PMAP_ASYNC_ARGUMENT_OK (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
-                          pmap_executor_map_wrapped_async, user_data))
-    return;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, pmap_executor_map_wrapped_async);
-  /* The task keeps the wrapper, and with it the function, until the map
-   * has completed. */
-  g_task_set_task_data (task, g_object_ref (wrapped), g_object_unref);
-
-  inputs = pmap_executor_take_inputs (items, n_items);
-  pmap_executor_start_async_map (self, task, pmap_wrapped_get_callable (wrapped),
-                                 inputs, FALSE);
-}
-
-/**
- * pmap_executor_map_wrapped_finish:
- * @self: an executor
- * @result: the result given to the callback of
- *   [method@Pmap.Executor.map_wrapped_async]
- * @error: return location for an error
- *
- * Finishes a map started with [method@Pmap.Executor.map_wrapped_async].
- *
- * Returns: (transfer container) (element-type GVariant): the results, in
- *   the order of the inputs; the array frees them with itself
- *
- * Since: 1.0
- */
-GPtrArray *
-pmap_executor_map_wrapped_finish (PmapExecutor  *self,
-                                  GAsyncResult  *result,
-                                  GError       **error)
-{
-  g_return_val_if_fail (pmap_executor_is_map_result (self, result, pmap_executor_map_wrapped_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -150,4 +150,24 @@ GPtrArray    *pmap_executor_map_wrapped_finish   (PmapExecutor         *self,
                                                   GAsyncResult         *result,
                                                   GError              **error);
 
+PMAP_AVAILABLE_IN_1_0
+GPtrArray    *pmap_executor_map_wrapped_outcomes        (PmapExecutor         *self,
+                                                         PmapWrapped          *wrapped,
+                                                         GVariant            **items,
+                                                         guint                 n_items,
+                                                         GCancellable         *cancellable,
+                                                         GError              **error);
+PMAP_AVAILABLE_IN_1_0
+void          pmap_executor_map_wrapped_outcomes_async  (PmapExecutor         *self,
+                                                         PmapWrapped          *wrapped,
+                                                         GVariant            **items,
+                                                         guint                 n_items,
+                                                         GCancellable         *cancellable,
+                                                         GAsyncReadyCallback   callback,
+                                                         gpointer              user_data);
+PMAP_AVAILABLE_IN_1_0
+GPtrArray    *pmap_executor_map_wrapped_outcomes_finish (PmapExecutor         *self,
+                                                         GAsyncResult         *result,
+                                                         GError              **error);
+
 G_END_DECLS

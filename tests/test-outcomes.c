@@ -44,32 +44,55 @@ die_at (GVariant  *input,
   return g_variant_new_int64 (x);
 }
 
+/* The outcomes of @func over the inputs 0 to N_ITEMS - 1, through
+ * map_outcomes(), or map_wrapped_outcomes() if @wrapped. */
 static GPtrArray *
 map_outcomes (PmapExecutor  *executor,
               PmapFunc       func,
+              gboolean       wrapped,
               GError       **error)
 {
   g_autoptr(GPtrArray) items = test_int64_items_new (0, N_ITEMS);
+  g_autoptr(PmapWrapped) wrapper = NULL;
 
-  return pmap_executor_map_outcomes (executor, (GVariant **) items->pdata, items->len,
-                                     func, NULL, NULL, error);
+  if (!wrapped)
+    return pmap_executor_map_outcomes (executor, (GVariant **) items->pdata, items->len,
+                                       func, NULL, NULL, error);
+
+  wrapper = pmap_wrapped_new (func, NULL, NULL);
+  return pmap_executor_map_wrapped_outcomes (executor, wrapper, (GVariant **) items->pdata,
+                                             items->len, NULL, error);
 }
 
-/* The same, through map_outcomes_async() and a main loop. */
+/* The same, through the _async() forms and a main loop. */
 static GPtrArray *
 map_outcomes_async (PmapExecutor  *executor,
                     PmapFunc       func,
+                    gboolean       wrapped,
                     GCancellable  *cancellable,
                     GError       **error)
 {
   g_autoptr(GPtrArray) items = test_int64_items_new (0, N_ITEMS);
+  g_autoptr(PmapWrapped) wrapper = NULL;
   GPtrArray *outcomes;
   TestAsync async;
 
   test_async_init (&async);
-  pmap_executor_map_outcomes_async (executor, (GVariant **) items->pdata, items->len,
-                                    func, NULL, NULL, cancellable, test_async_ready, &async);
-  outcomes = pmap_executor_map_outcomes_finish (executor, test_async_wait (&async), error);
+  if (!wrapped)
+    {
+      pmap_executor_map_outcomes_async (executor, (GVariant **) items->pdata, items->len,
+                                        func, NULL, NULL, cancellable, test_async_ready, &async);
+      outcomes = pmap_executor_map_outcomes_finish (executor, test_async_wait (&async), error);
+    }
+  else
+    {
+      wrapper = pmap_wrapped_new (func, NULL, NULL);
+      pmap_executor_map_wrapped_outcomes_async (executor, wrapper, (GVariant **) items->pdata,
+                                                items->len, cancellable, test_async_ready,
+                                                &async);
+      outcomes = pmap_executor_map_wrapped_outcomes_finish (executor, test_async_wait (&async),
+                                                            error);
+    }
   test_async_clear (&async);
   return outcomes;
 }
@@ -117,45 +140,50 @@ assert_odd_ones_failed (GPtrArray *outcomes)
     }
 }
 
+/* With automatic batches and batches of 4; with the function given as
+ * itself and wrapped. */
 static void
 test_each_task_its_outcome (gconstpointer data)
 {
   for (guint batch_size = 0; batch_size <= 4; batch_size += 4)
-    {
-      g_autoptr(PmapExecutor) executor = executor_new (data, batch_size);
-      g_autoptr(GPtrArray) outcomes = NULL;
-      g_autoptr(GError) error = NULL;
+    for (gboolean wrapped = FALSE; wrapped <= TRUE; wrapped++)
+      {
+        g_autoptr(PmapExecutor) executor = executor_new (data, batch_size);
+        g_autoptr(GPtrArray) outcomes = NULL;
+        g_autoptr(GError) error = NULL;
 
-      outcomes = map_outcomes (executor, fail_on_odd, &error);
-      g_assert_no_error (error);
-      assert_odd_ones_failed (outcomes);
-      g_clear_pointer (&outcomes, g_ptr_array_unref);
+        outcomes = map_outcomes (executor, fail_on_odd, wrapped, &error);
+        g_assert_no_error (error);
+        assert_odd_ones_failed (outcomes);
+        g_clear_pointer (&outcomes, g_ptr_array_unref);
 
-      outcomes = map_outcomes_async (executor, fail_on_odd, NULL, &error);
-      g_assert_no_error (error);
-      assert_odd_ones_failed (outcomes);
-    }
+        outcomes = map_outcomes_async (executor, fail_on_odd, wrapped, NULL, &error);
+        g_assert_no_error (error);
+        assert_odd_ones_failed (outcomes);
+      }
 
   test_stop_idle_workers ();
 }
 
 /* The task whose worker dies fails alone, once its retries are spent;
  * the tasks of its batch before and after it run on new workers. Nothing
- * is left behind. */
+ * is left behind. Without retries and with one; the function given as
+ * itself, then wrapped. */
 static void
 test_dead_worker_fails_its_task_alone (void)
 {
   TestResources resources = { 0 };
 
   test_resources_snapshot (&resources);
-  for (guint retries = 0; retries <= 1; retries++)
+  for (guint run = 0; run < 4; run++)
     {
       g_autoptr(PmapExecutor) executor = executor_new ("processes", 4);
       g_autoptr(GPtrArray) outcomes = NULL;
       g_autoptr(GError) error = NULL;
+      guint retries = run % 2;
 
       pmap_executor_set_retries (executor, retries);
-      outcomes = map_outcomes (executor, die_at, &error);
+      outcomes = map_outcomes (executor, die_at, run >= 2, &error);
       g_assert_no_error (error);
       g_assert_cmpuint (outcomes->len, ==, N_ITEMS);
 
@@ -198,9 +226,13 @@ test_cancelled_map_fails (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
 
-  outcomes = map_outcomes_async (executor, fail_on_odd, cancellable, &error);
-  g_assert_null (outcomes);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  for (gboolean wrapped = FALSE; wrapped <= TRUE; wrapped++)
+    {
+      outcomes = map_outcomes_async (executor, fail_on_odd, wrapped, cancellable, &error);
+      g_assert_null (outcomes);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_error (&error);
+    }
 }
 
 static void
@@ -219,7 +251,7 @@ static void
 test_outcome_boxed (void)
 {
   g_autoptr(PmapExecutor) executor = executor_new ("sequential", 0);
-  g_autoptr(GPtrArray) outcomes = map_outcomes (executor, fail_on_odd, NULL);
+  g_autoptr(GPtrArray) outcomes = map_outcomes (executor, fail_on_odd, FALSE, NULL);
   PmapOutcome *copy = g_boxed_copy (PMAP_TYPE_OUTCOME, outcomes->pdata[0]);
 
   g_clear_pointer (&outcomes, g_ptr_array_unref);

@@ -150,13 +150,18 @@ test_task_error (gconstpointer data)
 /* Programming errors: a critical, and the call does nothing. */
 /* A bad argument still ends in the callback, with an error, so that a
  * caller waiting for it does not wait for ever. */
+typedef GPtrArray *(*MapFinish) (PmapExecutor  *executor,
+                                 GAsyncResult  *result,
+                                 GError       **error);
+
 static void
 assert_called_back_with_error (PmapExecutor *executor,
-                               TestAsync    *state)
+                               TestAsync    *state,
+                               MapFinish     finish)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_null (pmap_executor_map_wrapped_finish (executor, test_async_wait (state), &error));
+  g_assert_null (finish (executor, test_async_wait (state), &error));
   g_assert_error (error, PMAP_ERROR, PMAP_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "invalid argument"));
   test_async_clear (state);
@@ -196,7 +201,7 @@ test_preconditions (void)
                          "pmap_executor_map_wrapped_async: assertion 'PMAP_IS_WRAPPED (wrapped)' failed");
   pmap_executor_map_wrapped_async (executor, NULL, inputs, 2, NULL, test_async_ready, &state);
   g_test_assert_expected_messages ();
-  assert_called_back_with_error (executor, &state);
+  assert_called_back_with_error (executor, &state, pmap_executor_map_wrapped_finish);
 
   /* A wrapper made with g_object_new(), as bindings allow, has no
    * function to call. */
@@ -209,7 +214,21 @@ test_preconditions (void)
                          "pmap_executor_map_wrapped_async: assertion 'pmap_wrapped_get_callable (wrapped) != NULL' failed");
   pmap_executor_map_wrapped_async (executor, without_func, inputs, 2, NULL, test_async_ready, &state);
   g_test_assert_expected_messages ();
-  assert_called_back_with_error (executor, &state);
+  assert_called_back_with_error (executor, &state, pmap_executor_map_wrapped_finish);
+
+  /* The maps that give outcomes check the same. */
+  g_test_expect_message ("Pmap", G_LOG_LEVEL_CRITICAL,
+                         "pmap_executor_map_wrapped_outcomes: assertion 'PMAP_IS_WRAPPED (wrapped)' failed");
+  g_assert_null (pmap_executor_map_wrapped_outcomes (executor, NULL, inputs, 2, NULL, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Pmap", G_LOG_LEVEL_CRITICAL,
+                         "pmap_executor_map_wrapped_outcomes_async: assertion "
+                         "'pmap_wrapped_get_callable (wrapped) != NULL' failed");
+  pmap_executor_map_wrapped_outcomes_async (executor, without_func, inputs, 2, NULL,
+                                            test_async_ready, &state);
+  g_test_assert_expected_messages ();
+  assert_called_back_with_error (executor, &state, pmap_executor_map_wrapped_outcomes_finish);
 
   /* The result of a plain map is not one of map_wrapped_async(). */
   pmap_executor_map_async (executor, inputs, 2, test_probe_square, &probe, NULL, NULL,

@@ -123,6 +123,47 @@ static void test_map_outcomes_async () {
     run_async_test (() => check_map_outcomes_async.begin (async_test_done));
 }
 
+/* Wrapped functions give outcomes too: every task of a failing function
+ * fails alone, with its own error. */
+static void test_map_wrapped_outcomes () {
+    try {
+        Pmap.Serializer.register ("vala-arith", typeof (ArithSerializer));
+        var arith = Pmap.Serializer.create ("vala-arith");
+        var divide = new Pmap.Wrapped.serialized (arith, new Variant ("(sx)", "divide", (int64) 2));
+        var outcomes = executor_on ("threads").map_wrapped_outcomes (divide, int64_inputs (4));
+        assert_true (outcomes.length == 4);
+        for (int i = 0; i < 4; i++) {
+            assert_false (outcomes[i].succeeded ());
+            try {
+                outcomes[i].get_value ();
+                assert_not_reached ();
+            } catch (IOError.INVALID_DATA error) {
+                assert_true (error.message == "Task %d failed: no operation divide".printf (i));
+            }
+        }
+    } catch (Error error) {
+        assert_no_error (error);
+    }
+}
+
+async void check_map_wrapped_outcomes_async () {
+    try {
+        var arith = Pmap.Serializer.create ("vala-arith");
+        var add = new Pmap.Wrapped.serialized (arith, new Variant ("(sx)", "add", (int64) 7));
+        var outcomes = yield executor_on ("threads").map_wrapped_outcomes_async (add, int64_inputs (5));
+        assert_true (outcomes.length == 5);
+        for (int i = 0; i < 5; i++)
+            assert_true (outcomes[i].get_value ().get_int64 () == i + 7);
+    } catch (Error error) {
+        assert_no_error (error);
+    }
+}
+
+static void test_map_wrapped_outcomes_async () {
+    Pmap.Serializer.register ("vala-arith", typeof (ArithSerializer));
+    run_async_test (() => check_map_wrapped_outcomes_async.begin (async_test_done));
+}
+
 static void test_javascript_module () {
     assert_true (Pmap.get_javascript_module ().has_prefix ("resource:///"));
 }
@@ -133,5 +174,7 @@ void add_serialized_tests () {
     Test.add_func ("/Pmap/Vala/recycling-and-retries", test_recycling_properties);
     Test.add_func ("/Pmap/Vala/map-outcomes", test_map_outcomes);
     Test.add_func ("/Pmap/Vala/map-outcomes-async", test_map_outcomes_async);
+    Test.add_func ("/Pmap/Vala/map-wrapped-outcomes", test_map_wrapped_outcomes);
+    Test.add_func ("/Pmap/Vala/map-wrapped-outcomes-async", test_map_wrapped_outcomes_async);
     Test.add_func ("/Pmap/Vala/javascript-module", test_javascript_module);
 }
