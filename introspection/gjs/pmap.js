@@ -202,7 +202,7 @@ function prepare(calls, options) {
     if (executor.backend?.name === 'processes')
         Pmap.set_worker_command(workerCommand());
 
-    return {executor, wrapped, chunks, chunkSize, n, specs};
+    return {executor, wrapped, chunks, chunkSize, n, specs, returnErrors};
 }
 
 const STANDARD_ERRORS = {
@@ -256,19 +256,45 @@ function mapError(error, {chunkSize, n}) {
     return extra ? new GLib.Error(error.domain, error.code, `${error.message} (${extra})`) : error;
 }
 
-function collect(results) {
-    return results.flatMap(chunk => decodeResults(chunk, remoteError));
+/*
+ * The values of a map's items, from its chunks' results; with returnErrors,
+ * these are outcomes, and a chunk that failed as a whole (its worker died,
+ * say) gives its error in the place of each of its items.
+ */
+function collect(results, map) {
+    if (!map.returnErrors)
+        return results.flatMap(chunk => decodeResults(chunk, remoteError));
+
+    return results.flatMap((outcome, k) => {
+        try {
+            return decodeResults(outcome.get_value(), remoteError);
+        } catch (error) {
+            const first = k * map.chunkSize;
+            return Array(Math.min(map.n, first + map.chunkSize) - first).fill(mapError(error, map));
+        }
+    });
+}
+
+/* The executor's methods that map the chunks: with returnErrors, those
+ * that give one outcome per chunk, so that a chunk fails alone. */
+function chunkMap(map) {
+    const {executor} = map;
+    return map.returnErrors
+        ? {run: executor.map_wrapped_outcomes, start: executor.map_wrapped_outcomes_async,
+            finish: executor.map_wrapped_outcomes_finish}
+        : {run: executor.map_wrapped, start: executor.map_wrapped_async,
+            finish: executor.map_wrapped_finish};
 }
 
 function runCalls(calls, options, cancellable) {
     const map = prepare(calls, options);
     let results;
     try {
-        results = map.executor.map_wrapped(map.wrapped, map.chunks, cancellable);
+        results = chunkMap(map).run.call(map.executor, map.wrapped, map.chunks, cancellable);
     } catch (error) {
         throw mapError(error, map);
     }
-    return collect(results);
+    return collect(results, map);
 }
 
 async function runCallsAsync(calls, options, cancellable) {
@@ -278,16 +304,17 @@ async function runCallsAsync(calls, options, cancellable) {
     for (const spec of map.specs.filter(s => s.kind === 'module'))
         await importLater(spec.uri);
 
+    const {start, finish} = chunkMap(map);
     const results = await new Promise((resolve, reject) => {
-        map.executor.map_wrapped_async(map.wrapped, map.chunks, cancellable, (executor, result) => {
+        start.call(map.executor, map.wrapped, map.chunks, cancellable, (executor, result) => {
             try {
-                resolve(executor.map_wrapped_finish(result));
+                resolve(finish.call(executor, result));
             } catch (error) {
                 reject(mapError(error, map));
             }
         });
     });
-    return collect(results);
+    return collect(results, map);
 }
 
 function itemCalls(func, items) {

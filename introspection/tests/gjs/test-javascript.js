@@ -279,6 +279,30 @@ test('a worker that dies gives a crash error naming its items, and the next map 
     assertEqual(PmapJS.map(x => x + 1, range(10), {nJobs: 2}), range(10, 1));
 });
 
+test('with returnErrors, the items of a worker that died get its crash error, the others their results', async () => {
+    const exitAt5 = x => {
+        if (x === 5)
+            imports.system.exit(3);
+        return x;
+    };
+    const check = (results, where) => {
+        assertEqual(results.length, 10, where);
+        results.forEach((result, i) => {
+            if (i !== 4 && i !== 5) {
+                assertEqual(result, i, `${where}: item ${i}`);
+                return;
+            }
+            assertError(result, PMAP, Pmap.Error.WORKER_CRASHED, 'Task 2 failed');
+            assert(result.message.includes('items 4 to 5'), result.message);
+        });
+    };
+
+    const options = {nJobs: 2, batchSize: 2, returnErrors: true};
+    check(PmapJS.map(exitAt5, range(10), options), 'map');
+    check(await PmapJS.mapAsync(exitAt5, range(10), options), 'mapAsync');
+    assertEqual(PmapJS.map(x => x + 1, range(10), {nJobs: 2}), range(10, 1));
+});
+
 test('a call that runs past the timeout fails alone with TIMED_OUT, and the next map works', () => {
     const sleepFor = seconds => {
         imports.gi.GLib.usleep(seconds * 1000000);

@@ -358,6 +358,25 @@ def test_return_exceptions(backend):
         assert 'in fail_on' in exc.__cause__.text
 
 
+@pytest.mark.parametrize('batch_size', [1, 2])
+def test_return_exceptions_survives_a_dead_worker(processes, batch_size):
+    """The calls of the chunk whose worker died get its error; the others
+    their results, and the next map a new worker."""
+    processes.props.batch_size = batch_size
+
+    results = processes.map(range(8), die, 'exit', return_exceptions=True)
+
+    dead = range(2, 4) if batch_size == 2 else range(3, 4)
+    for i, result in enumerate(results):
+        if i not in dead:
+            assert result == i
+            continue
+        assert_error(result, Pmap.error_quark(), Pmap.Error.WORKER_CRASHED,
+                     'Task 3 failed: ' if batch_size == 1 else 'One of tasks 2–3 failed: ')
+        assert 'exited with status 3' in result.message
+    assert processes.map(range(4), double) == [0, 2, 4, 6]
+
+
 def test_return_exceptions_async(processes):
     async def main():
         return await processes.map_async(range(6), fail_on, 2, return_exceptions=True)

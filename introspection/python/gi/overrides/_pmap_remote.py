@@ -298,14 +298,15 @@ def wrapped_chunks(serializer_name):
 
 
 def chunk_results(results, chunks):
-    """The calls' results, from the chunks' results; an exception that a
-    call returned in its place (return_exceptions) becomes the exception,
-    noted as a raised one would be."""
-    values = []
-    for result in results:
-        values.extend(pickle.loads(_bytes_of(result)))
+    """The calls' results, from the chunks' results; with return_exceptions,
+    these are outcomes, and an exception that a call returned in its place
+    becomes the exception, noted as a raised one would be."""
     if not chunks.return_exceptions:
-        return values
+        return [value for result in results for value in pickle.loads(_bytes_of(result))]
+
+    values = []
+    for chunk, outcome in enumerate(results):
+        values.extend(_outcome_values(outcome, chunk, chunks))
     for index, value in enumerate(values):
         if isinstance(value, _Raised):
             exc, remote_text = _unpickled_exception(value.pickled, '')
@@ -313,6 +314,22 @@ def chunk_results(results, chunks):
                 exc = Exception('an exception that could not be unpickled here')
             values[index] = Failure(index, exc, remote_text).noted(chunks.n_calls)
     return values
+
+
+def _outcome_values(outcome, chunk, chunks):
+    """The values of the calls of @chunk, from its Pmap.Outcome: those its
+    worker returned, or, if the chunk failed as a whole (its worker died,
+    say), its error in the place of each of its calls, which are unknown
+    to have run."""
+    try:
+        return pickle.loads(_bytes_of(outcome.get_value()))
+    except GLib.Error as error:
+        failure = translate_error(error, chunks)
+        if isinstance(failure, Failure):
+            # What the chunk could not return: a BaseException.
+            failure.reraise(chunks.n_calls)
+        start, end = chunks.bounds(chunk)
+        return [failure] * (end - start)
 
 
 _TASK_PREFIX = 'Task '
@@ -379,9 +396,13 @@ def run_calls(executor, calls, chunk_size, cancellable=None, progress=None,
         if progress is not None:
             progress(min(n_done * chunk_size, len(calls)), len(calls))
 
+    # With return_exceptions, a chunk that fails (its worker died, say)
+    # fails alone, its calls' places taken by its error.
+    map_chunks = (Pmap.Executor.map_wrapped_outcomes if return_exceptions
+                  else Pmap.Executor.map_wrapped)
     handler = engine.connect('progress', chunks_done)
     try:
-        results = Pmap.Executor.map_wrapped(engine, wrapped, chunks.variants, cancellable)
+        results = map_chunks(engine, wrapped, chunks.variants, cancellable)
     except GLib.Error as error:
         outcome = translate_error(error, chunks)
     else:
