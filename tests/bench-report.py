@@ -58,6 +58,7 @@ IMPLEMENTATIONS = {
     'GThreadPool loop': ('GThreadPool', '#bdbdbd'),
     'memcpy floor': ('memcpy', '#000000'),
     'posix_spawn floor': ('posix_spawn', '#000000'),
+    'Python unpickling floor': ('unpickle', '#000000'),
 }
 
 # The workloads' names under the plot's bars (gnuplot reads \n there).
