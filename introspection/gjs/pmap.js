@@ -96,11 +96,24 @@ function optionObject(value, create) {
     return typeof value === 'string' ? create(value) : value;
 }
 
+const SIZE_UNITS = {K: 1 << 10, M: 1 << 20, G: 1 << 30};
+
+/* A size in bytes, given as a number or as joblib writes it: '1M', '512K'. */
+function sizeInBytes(value) {
+    const written = typeof value === 'string' ? /^(\d+)([KMG])$/i.exec(value) : null;
+    const size = written ? Number(written[1]) * SIZE_UNITS[written[2].toUpperCase()] : value;
+    if (!Number.isSafeInteger(size) || size < 4096) {
+        throw new TypeError(`maxNbytes must be the size from which a value is large, 4096 bytes ` +
+            `or more, as a number or as joblib writes it ('1M', '512K'), not ${value}`);
+    }
+    return size;
+}
+
 /*
- * The executor that runs one map: n-jobs, backend, serializer, timeout and retries from
- * @options, else from @options.executor, else the defaults, with the
- * processes backend unless PMAP_BACKEND names another. Each chunk is one
- * task and goes to a worker alone.
+ * The executor that runs one map: n-jobs, backend, serializer, timeout,
+ * retries and max-nbytes from @options, else from @options.executor, else
+ * the defaults, with the processes backend unless PMAP_BACKEND names
+ * another. Each chunk is one task and goes to a worker alone.
  */
 function executorFor(options) {
     const {executor = null} = options;
@@ -111,6 +124,7 @@ function executorFor(options) {
         batchSize: executor?.batch_size ?? 0,
         timeout: executor?.timeout ?? 0,
         retries: executor?.retries ?? 0,
+        maxNbytes: executor?.max_nbytes,
     };
     for (const key of Object.keys(settings)) {
         if (options[key] !== undefined && options[key] !== null)
@@ -134,6 +148,8 @@ function executorFor(options) {
     if (!Number.isInteger(settings.retries) || settings.retries < 0)
         throw new TypeError(`retries must be 0 or more, not ${settings.retries}`);
     properties.retries = settings.retries;
+    if (settings.maxNbytes !== undefined)
+        properties.max_nbytes = sizeInBytes(settings.maxNbytes);
     if (settings.backend)
         properties.backend = optionObject(settings.backend, backendNamed);
     else if (!GLib.getenv('PMAP_BACKEND'))
@@ -337,7 +353,7 @@ function delayedCalls(calls) {
  * Calls @func(item) for every item of @items, in worker processes, and
  * returns the results in the order of the items.
  *
- * @options: {nJobs, backend, serializer, batchSize, timeout, retries, returnErrors,
+ * @options: {nJobs, backend, serializer, batchSize, timeout, retries, maxNbytes, returnErrors,
  *   executor, cancellable}
  */
 export function map(func, items, options = {}) {
@@ -361,7 +377,8 @@ export function delayed(func) {
 
 /** joblib's Parallel: runs calls made with delayed(). */
 export class Parallel {
-    /** @options: {nJobs, backend, serializer, batchSize, timeout, retries, returnErrors, executor} */
+    /** @options: {nJobs, backend, serializer, batchSize, timeout, retries, maxNbytes, returnErrors,
+     *   executor} */
     constructor(options = {}) {
         this.options = {...options};
     }

@@ -474,6 +474,24 @@ test('PMAP_BACKEND and an executor choose the backend', () => {
     assertEqual(PmapJS.map(withPid, [1], {executor, backend: 'sequential'}), [[1, OWN_PID]]);
 });
 
+test('maxNbytes, a number or as joblib writes it, or the executor’s; large chunks travel the same', () => {
+    // Chunks of 40 kB, over these sizes: each travels as a memfd.
+    const items = range(8).map(i => String(i).repeat(40000));
+    const lengths = items.map(item => item.length + 1);
+    const executor = new Pmap.Executor({n_jobs: 2, backend: Pmap.Backend.create('processes'),
+        max_nbytes: 8192});
+    for (const options of [{maxNbytes: '4K'}, {maxNbytes: 16384}, {executor}]) {
+        assertEqual(PmapJS.map(item => item.length + 1, items, {nJobs: 2, batchSize: 1, ...options}),
+            lengths, JSON.stringify(options.maxNbytes ?? 'executor'));
+    }
+
+    for (const bad of [100, '4k2', 'lots', -1, 4096.5]) {
+        const error = assertThrows(() => PmapJS.map(x => x, [1], {maxNbytes: bad}));
+        assert(error instanceof TypeError, `${bad}: ${error}`);
+        assert(error.message.includes('4096 bytes or more'), error.message);
+    }
+});
+
 test('the threads backend refuses JavaScript functions clearly', () => {
     const error = assertThrows(() => PmapJS.map(x => x, range(10), {nJobs: 2, backend: 'threads'}));
 
