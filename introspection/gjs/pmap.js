@@ -286,7 +286,8 @@ function collect(results, map) {
             return decodeResults(outcome.get_value(), remoteError);
         } catch (error) {
             const first = k * map.chunkSize;
-            return Array(Math.min(map.n, first + map.chunkSize) - first).fill(mapError(error, map));
+            return Array.from({length: Math.min(map.n, first + map.chunkSize) - first},
+                () => mapError(error, map));
         }
     });
 }

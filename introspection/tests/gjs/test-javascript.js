@@ -295,6 +295,7 @@ test('with returnErrors, the items of a worker that died get its crash error, th
             assertError(result, PMAP, Pmap.Error.WORKER_CRASHED, 'Task 2 failed');
             assert(result.message.includes('items 4 to 5'), result.message);
         });
+        assert(results[4] !== results[5], `${where}: one error object for two items`);
     };
 
     const options = {nJobs: 2, batchSize: 2, returnErrors: true};

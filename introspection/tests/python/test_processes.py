@@ -374,6 +374,8 @@ def test_return_exceptions_survives_a_dead_worker(processes, batch_size):
         assert_error(result, Pmap.error_quark(), Pmap.Error.WORKER_CRASHED,
                      'Task 3 failed: ' if batch_size == 1 else 'One of tasks 2–3 failed: ')
         assert 'exited with status 3' in result.message
+    # Each call has an exception of its own, to raise or annotate.
+    assert len({id(results[i]) for i in dead}) == len(dead)
     assert processes.map(range(4), double) == [0, 2, 4, 6]
 
 

@@ -322,14 +322,18 @@ def _outcome_values(outcome, chunk, chunks):
     say), its error in the place of each of its calls, which are unknown
     to have run."""
     try:
-        return pickle.loads(_bytes_of(outcome.get_value()))
+        value = outcome.get_value()
     except GLib.Error as error:
         failure = translate_error(error, chunks)
-        if isinstance(failure, Failure):
-            # What the chunk could not return: a BaseException.
-            failure.reraise(chunks.n_calls)
-        start, end = chunks.bounds(chunk)
-        return [failure] * (end - start)
+    else:
+        return pickle.loads(_bytes_of(value))
+    # Outside the except clause, as in run_calls().
+    if isinstance(failure, Failure):
+        # What the chunk could not return: a BaseException.
+        failure.reraise(chunks.n_calls)
+    start, end = chunks.bounds(chunk)
+    return [GLib.Error(failure.message, failure.domain, failure.code)
+            for _ in range(start, end)]
 
 
 _TASK_PREFIX = 'Task '
