@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+import zlib
 
 import pytest
 
@@ -387,6 +388,49 @@ def test_return_exceptions_async(processes):
 
     assert isinstance(results[2], ValueError)
     assert results[:2] + results[3:] == [0, 1, 3, 4, 5]
+
+
+def describe_large(data=b'', key=None):
+    """What a worker got: the argument's type, size and checksum (@key's
+    if given, else @data's), its pid, and how many shared-memory values of
+    pmap-glib's it maps."""
+    data = data if key is None else key
+    with open('/proc/self/maps') as maps:
+        n_mapped = sum('memfd:pmap-bytes' in line for line in maps)
+    return type(data).__name__, len(data), zlib.crc32(data), os.getpid(), n_mapped
+
+
+@pytest.mark.parametrize('serializer', ['cloudpickle', 'pickle'])
+def test_large_bytes_shared_by_calls_reach_each_worker_once(processes, serializer):
+    """A bytes argument of max_nbytes or more travels out of band, in
+    shared memory that the worker maps, once for all the chunks that hold
+    it; the calls get it as bytes, whole."""
+    processes.set_serializer(Pmap.Serializer.create(serializer))
+    processes.props.max_nbytes = 64 << 10
+    processes.props.batch_size = 1
+    payload = os.urandom(256 << 10)
+
+    results = processes.map([payload] * 40, describe_large)
+
+    assert {(kind, size, crc) for kind, size, crc, _, _ in results} == \
+        {('bytes', len(payload), zlib.crc32(payload))}
+    assert 1 <= len({pid for _, _, _, pid, _ in results}) <= 2
+    assert [n_mapped for *_, n_mapped in results] == [1] * 40
+
+
+def test_large_arguments_keep_their_type(processes):
+    """Large bytes and bytearray arguments, positional or by keyword,
+    arrive as themselves; small ones travel in the pickle, as before."""
+    processes.props.max_nbytes = 64 << 10
+    large, small = os.urandom(128 << 10), os.urandom(100)
+    calls = [Pmap.delayed(describe_large)(large), Pmap.delayed(describe_large)(bytearray(large)),
+             Pmap.delayed(describe_large)(b'', key=large), Pmap.delayed(describe_large)(small)]
+
+    results = processes(calls)
+
+    assert [r[:3] for r in results] == [
+        ('bytes', len(large), zlib.crc32(large)), ('bytearray', len(large), zlib.crc32(large)),
+        ('bytes', len(large), zlib.crc32(large)), ('bytes', len(small), zlib.crc32(small))]
 
 
 def test_shared_bytes_reach_each_worker_once(processes, test_module):

@@ -15,7 +15,10 @@ interpreter, started by the C pool with the command that
 Calls travel in chunks, as joblib's batches do: the C map sees one input
 per chunk, the pickled list of the chunk's calls, and one result per
 chunk, the pickled list of their results. So a call costs pickling and a
-Python call, not a trip through C for each item.
+Python call, not a trip through C for each item. A large bytes or
+bytearray argument travels beside the pickle, out of band, as one
+GVariant per map over shared memory, which the chunks that hold it share:
+the C map sends it to each worker once (see Chunks).
 
 A Python exception in a worker travels as a GError of the domain
 ``pmap-python-exception``, whose code is the call's position in its chunk
@@ -27,12 +30,15 @@ into the original exception.
 import base64
 import binascii
 import copyreg
+import gc
 import importlib.util
 import io
 import pickle
 import sys
 import traceback
 import types
+from itertools import chain
+from operator import itemgetter
 
 from gi.repository import GLib
 
@@ -51,6 +57,9 @@ EXCEPTION_DOMAIN = 'pmap-python-exception'
 _PICKLED_MARK = '\npmap-python-pickled-exception: '
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+# The arguments that travel out of band when large (see Chunks).
+_BUFFER_TYPES = frozenset({bytes, bytearray})
 
 
 def pmap_error(code, message):
@@ -86,16 +95,35 @@ class _ByReferencePickler(pickle.Pickler):
         return NotImplemented
 
 
-def _dumps_by_reference(obj):
+def _dumps_by_reference(obj, buffer_callback=None):
     buffer = io.BytesIO()
-    _ByReferencePickler(buffer, _PROTOCOL).dump(obj)
+    _ByReferencePickler(buffer, _PROTOCOL, buffer_callback=buffer_callback).dump(obj)
     return buffer.getvalue()
 
 
-def _dumps_by_value(obj):
+def _dumps_by_value(obj, buffer_callback=None):
     import cloudpickle
 
-    return cloudpickle.dumps(obj, _PROTOCOL)
+    return cloudpickle.dumps(obj, _PROTOCOL, buffer_callback=buffer_callback)
+
+
+class _OutOfBand:
+    """A large bytes or bytearray argument, which pickles out of band: its
+    data goes to the pickler's buffer_callback, not into the pickle."""
+
+    __slots__ = ('data',)
+
+    def __init__(self, data):
+        self.data = data
+
+    def __reduce_ex__(self, protocol):
+        return (_from_buffer, (type(self.data), pickle.PickleBuffer(self.data)))
+
+
+def _from_buffer(kind, buffer):
+    """The argument again, in a worker: the bytes object that the worker
+    read the data into, or a bytearray copy of it."""
+    return buffer if kind is bytes and type(buffer) is bytes else kind(buffer)
 
 
 def _variant_from(type_string, data):
@@ -163,26 +191,50 @@ def _exception_error(exc, position):
                       EXCEPTION_DOMAIN, position)
 
 
+def _loads_chunk(chunk):
+    """A chunk's calls, from its pickle or from its pickle and the data of
+    its out-of-band arguments (see Chunks). The pickle is let go of as
+    soon as it is read."""
+    if chunk.get_type_string() == 'ay':
+        return pickle.loads(_bytes_of(chunk))
+    return pickle.loads(_bytes_of(chunk.get_child_value(0)),
+                        buffers=[_bytes_of(chunk.get_child_value(i))
+                                 for i in range(1, chunk.n_children())])
+
+
+def _call_each(calls, return_exceptions):
+    """The results of @calls; with @return_exceptions, an exception that a
+    call raises takes the place of its result."""
+    results = []
+    for position, (func, args, kwargs) in enumerate(calls):
+        try:
+            results.append(func(*args, **kwargs))
+        except Exception as exc:
+            if not return_exceptions:
+                raise _exception_error(exc, position) from None
+            results.append(_Raised(_pickled_exception(exc)[0]))
+        except BaseException as exc:
+            raise _exception_error(exc, position) from None
+    return results
+
+
 class _PythonSerializer(Pmap.Serializer):
     """Runs a chunk of pickled calls: the base of both serializers.
 
     A chunk is the pickle of (return_exceptions, calls), its calls a list
     of (function, args, kwargs): pickle's memo writes a function that the
-    calls share once. The function data that the map names is empty.
+    calls share once; with the data of its large arguments beside it (see
+    Chunks). The function data that the map names is empty.
     """
 
     def do_call(self, function, chunk):
-        return_exceptions, calls = pickle.loads(_bytes_of(chunk))
-        results = []
-        for position, (func, args, kwargs) in enumerate(calls):
-            try:
-                results.append(func(*args, **kwargs))
-            except Exception as exc:
-                if not return_exceptions:
-                    raise _exception_error(exc, position) from None
-                results.append(_Raised(_pickled_exception(exc)[0]))
-            except BaseException as exc:
-                raise _exception_error(exc, position) from None
+        # An empty young generation to start with: otherwise a collection
+        # that the chunk's own allocations start could walk every element
+        # of a large list argument while it is young (5 ms for a million
+        # here).
+        gc.collect(0)
+        return_exceptions, calls = _loads_chunk(chunk)
+        results = _call_each(calls, return_exceptions)
         try:
             # PyGObject may wrap an instance that C created in the base
             # class: find the subclass by name.
@@ -268,22 +320,88 @@ def _pickling_error(exc, what):
 
 class Chunks:
     """A map's calls, pickled in chunks: chunk k holds the calls
-    chunk_range(k, chunk_size, n_calls)."""
+    chunk_range(k, chunk_size, n_calls).
 
-    def __init__(self, calls, chunk_size, dumps, return_exceptions=False):
+    A chunk's variant is its pickle, or, if its calls have large bytes or
+    bytearray arguments (@max_nbytes or more), a tuple of the pickle and
+    their data, which the pickle names in order, out of band. Each such argument has one
+    variant for the whole map, over shared memory, in every chunk that
+    holds it: the C map sends it by descriptor, and to each worker once
+    when more chunks hold it than the map has jobs.
+
+    Looking for such arguments costs a look at every argument, which a
+    map of tiny calls would feel: calls are looked at only from the first
+    chunk whose pickle is large on.
+    """
+
+    def __init__(self, calls, chunk_size, dumps, return_exceptions=False,
+                 max_nbytes=1 << 20):
         self.return_exceptions = return_exceptions
         self.chunk_size = chunk_size
         self.n_calls = len(calls)
         self.variants = []
+        self._dumps = dumps
+        self._max_nbytes = max_nbytes
+        self._marks = {}   # id(argument) -> (argument, its _OutOfBand)
+        self._shared = {}  # id(argument) -> (argument, its data's variant)
         for start in range(0, self.n_calls, chunk_size):
             end = min(start + chunk_size, self.n_calls)
             try:
-                data = dumps((return_exceptions, calls[start:end]))
+                self.variants.append(self._pickle(calls[start:end]))
             except Exception as exc:
                 calls_text = (f'Task {start}' if end - start == 1
                               else f'Tasks {start}–{end - 1}')
                 raise _pickling_error(exc, calls_text) from None
-            self.variants.append(_variant_of(data))
+
+    def _pickle(self, calls):
+        """The variant of the chunk of @calls."""
+        if self._marks:
+            calls = self._out_of_band(calls)
+        data, data_variants = self._dumps_chunk(calls)
+        if not self._marks and len(data) >= self._max_nbytes:
+            marked = self._out_of_band(calls)
+            if marked is not calls:
+                data, data_variants = self._dumps_chunk(marked)
+        if not data_variants:
+            return _variant_of(data)
+        return GLib.Variant.new_tuple(_variant_of(data), *data_variants)
+
+    def _dumps_chunk(self, calls):
+        data_variants = []
+        data = self._dumps((self.return_exceptions, calls),
+                           buffer_callback=lambda buffer: self._keep(buffer, data_variants))
+        return data, data_variants
+
+    def _out_of_band(self, calls):
+        """@calls, their large bytes and bytearray arguments marked to
+        pickle out of band, one mark per argument, which pickle's memo
+        writes once in a chunk; @calls itself if none is."""
+        # At C's speed: the types of every argument.
+        positional = chain.from_iterable(map(itemgetter(1), calls))
+        keyword = chain.from_iterable(map(dict.values, map(itemgetter(2), calls)))
+        if _BUFFER_TYPES.isdisjoint(map(type, chain(positional, keyword))):
+            return calls
+
+        def mark(arg):
+            if type(arg) not in _BUFFER_TYPES or len(arg) < self._max_nbytes:
+                return arg
+            return self._marks.setdefault(id(arg), (arg, _OutOfBand(arg)))[1]
+
+        marked = [(func, tuple(map(mark, args)), {key: mark(arg) for key, arg in kwargs.items()})
+                  for func, args, kwargs in calls]
+        return marked if self._marks else calls
+
+    def _keep(self, buffer, data_variants):
+        """A pickler's buffer_callback: adds the variant of @buffer's data
+        to @data_variants, to travel out of band."""
+        with buffer.raw() as view:
+            data = view.obj
+            key = id(data)
+            if key not in self._shared:
+                shared = Pmap.bytes_new_shared(data if type(data) is bytes else bytes(view))
+                self._shared[key] = (data, GLib.Variant.new_from_bytes(_BYTES, shared, True))
+        data_variants.append(self._shared[key][1])
+        return False
 
     def bounds(self, chunk):
         calls = chunk_range(chunk, self.chunk_size, self.n_calls)
@@ -388,7 +506,8 @@ def run_calls(executor, calls, chunk_size, cancellable=None, progress=None,
     if not calls:
         return []
     name = python_serializer_name(executor)
-    chunks = Chunks(calls, chunk_size, SERIALIZERS[name].dumps, return_exceptions)
+    chunks = Chunks(calls, chunk_size, SERIALIZERS[name].dumps, return_exceptions,
+                    executor.get_max_nbytes())
     wrapped = wrapped_chunks(name)
     # sys.path may have changed since the last map.
     Pmap.set_worker_command(worker_command())
