@@ -4,6 +4,7 @@
 
 import asyncio
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -418,19 +419,33 @@ def test_large_bytes_shared_by_calls_reach_each_worker_once(processes, serialize
     assert [n_mapped for *_, n_mapped in results] == [1] * 40
 
 
+class Buffered:
+    """An object that pickles its data as a PickleBuffer, as a NumPy array
+    does."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __reduce_ex__(self, protocol):
+        return (Buffered, (pickle.PickleBuffer(self.data),))
+
+
 def test_large_arguments_keep_their_type(processes):
     """Large bytes and bytearray arguments, positional or by keyword,
-    arrive as themselves; small ones travel in the pickle, as before."""
+    arrive as themselves; small ones travel in the pickle, as before, and
+    so do other objects' buffers."""
     processes.props.max_nbytes = 64 << 10
     large, small = os.urandom(128 << 10), os.urandom(100)
     calls = [Pmap.delayed(describe_large)(large), Pmap.delayed(describe_large)(bytearray(large)),
-             Pmap.delayed(describe_large)(b'', key=large), Pmap.delayed(describe_large)(small)]
+             Pmap.delayed(describe_large)(b'', key=large), Pmap.delayed(describe_large)(small),
+             Pmap.delayed(lambda buffered: bytes(buffered.data))(Buffered(bytearray(large)))]
 
     results = processes(calls)
 
-    assert [r[:3] for r in results] == [
+    assert [r[:3] for r in results[:4]] == [
         ('bytes', len(large), zlib.crc32(large)), ('bytearray', len(large), zlib.crc32(large)),
         ('bytes', len(large), zlib.crc32(large)), ('bytes', len(small), zlib.crc32(small))]
+    assert results[4] == large
 
 
 def test_shared_bytes_reach_each_worker_once(processes, test_module):

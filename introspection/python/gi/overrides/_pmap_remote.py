@@ -324,10 +324,10 @@ class Chunks:
 
     A chunk's variant is its pickle, or, if its calls have large bytes or
     bytearray arguments (@max_nbytes or more), a tuple of the pickle and
-    their data, which the pickle names in order, out of band. Each such argument has one
-    variant for the whole map, over shared memory, in every chunk that
-    holds it: the C map sends it by descriptor, and to each worker once
-    when more chunks hold it than the map has jobs.
+    their data, which the pickle names in order, out of band. Each such
+    argument has one variant for the whole map, over shared memory, in
+    every chunk that holds it: the C map sends it by descriptor, and to
+    each worker once when more chunks hold it than the map has jobs.
 
     Looking for such arguments costs a look at every argument, which a
     map of tiny calls would feel: calls are looked at only from the first
@@ -393,10 +393,14 @@ class Chunks:
 
     def _keep(self, buffer, data_variants):
         """A pickler's buffer_callback: adds the variant of @buffer's data
-        to @data_variants, to travel out of band."""
+        to @data_variants, to travel out of band, if it is an argument that
+        _out_of_band() marked; other buffers (a NumPy array's, say) stay in
+        the pickle."""
         with buffer.raw() as view:
             data = view.obj
             key = id(data)
+            if key not in self._marks:
+                return True
             if key not in self._shared:
                 shared = Pmap.bytes_new_shared(data if type(data) is bytes else bytes(view))
                 self._shared[key] = (data, GLib.Variant.new_from_bytes(_BYTES, shared, True))
