@@ -228,13 +228,14 @@ class _PythonSerializer(Pmap.Serializer):
     """
 
     def do_call(self, function, chunk):
-        # An empty young generation to start with: otherwise a collection
-        # that the chunk's own allocations start could walk every element
-        # of a large list argument while it is young (5 ms for a million
-        # here).
+        # A collection that the chunk's own allocations start while its
+        # arguments are young walks every element of a large list (5 ms
+        # for a million here): an empty young generation to start with,
+        # and the arguments gone before pickling the results allocates.
         gc.collect(0)
         return_exceptions, calls = _loads_chunk(chunk)
         results = _call_each(calls, return_exceptions)
+        del calls
         try:
             # PyGObject may wrap an instance that C created in the base
             # class: find the subclass by name.
