@@ -18,7 +18,8 @@ chunk, the pickled list of their results. So a call costs pickling and a
 Python call, not a trip through C for each item. A large bytes or
 bytearray argument travels beside the pickle, out of band, as one
 GVariant per map over shared memory, which the chunks that hold it share:
-the C map sends it to each worker once (see Chunks).
+the C map sends it to each worker once. _pmap_pickling makes the chunks
+and reads them.
 
 A Python exception in a worker travels as a GError of the domain
 ``pmap-python-exception``, whose code is the call's position in its chunk
@@ -29,21 +30,18 @@ into the original exception.
 
 import base64
 import binascii
-import copyreg
 import gc
 import importlib.util
-import io
 import pickle
 import sys
 import traceback
-import types
-from itertools import chain
-from operator import itemgetter
 
 from gi.repository import GLib
 
 from ..importer import modules
-from ._pmap_calls import Failure, chunk_range
+from ._pmap_calls import Failure
+from ._pmap_pickling import (PROTOCOL, Chunks, bytes_of, dumps_by_reference, dumps_by_value,
+                             loads_chunk, pmap_error, variant_of)
 
 Pmap = modules['Pmap']._introspection_module
 
@@ -55,88 +53,6 @@ EXCEPTION_DOMAIN = 'pmap-python-exception'
 # Marks the line of an exception's message that carries the pickled
 # exception; the text before it is for people.
 _PICKLED_MARK = '\npmap-python-pickled-exception: '
-
-_PROTOCOL = pickle.HIGHEST_PROTOCOL
-
-# The arguments that travel out of band when large (see Chunks).
-_BUFFER_TYPES = frozenset({bytes, bytearray})
-
-
-def pmap_error(code, message):
-    """A GLib.Error of the Pmap.Error domain, which the overrides raise."""
-    return GLib.Error(message, GLib.quark_to_string(Pmap.error_quark()), code)
-_BYTES = GLib.VariantType.new('ay')
-
-
-class _MainModuleFunction(pickle.PicklingError):
-    pass
-
-
-def _variant_of(data):
-    return GLib.Variant.new_from_bytes(_BYTES, GLib.Bytes.new(data), True)
-
-
-def _bytes_of(variant):
-    return variant.get_data_as_bytes().get_data()
-
-
-class _ByReferencePickler(pickle.Pickler):
-    """pickle, refusing what a worker cannot find by reference.
-
-    A worker imports modules by name, but its ``__main__`` is not the
-    caller's script: a function or class of ``__main__`` would pickle here
-    and fail there. It is refused here, with what to do.
-    """
-
-    def reducer_override(self, obj):
-        if (isinstance(obj, (types.FunctionType, type)) and
-                getattr(obj, '__module__', None) == '__main__'):
-            raise _MainModuleFunction(obj)
-        return NotImplemented
-
-
-def _dumps_by_reference(obj, buffer_callback=None):
-    buffer = io.BytesIO()
-    _ByReferencePickler(buffer, _PROTOCOL, buffer_callback=buffer_callback).dump(obj)
-    return buffer.getvalue()
-
-
-def _dumps_by_value(obj, buffer_callback=None):
-    import cloudpickle
-
-    return cloudpickle.dumps(obj, _PROTOCOL, buffer_callback=buffer_callback)
-
-
-class _OutOfBand:
-    """A large bytes or bytearray argument, which pickles out of band: its
-    data goes to the pickler's buffer_callback, not into the pickle."""
-
-    __slots__ = ('data',)
-
-    def __init__(self, data):
-        self.data = data
-
-    def __reduce_ex__(self, protocol):
-        return (_from_buffer, (type(self.data), pickle.PickleBuffer(self.data)))
-
-
-def _from_buffer(kind, buffer):
-    """The argument again, in a worker: the bytes object that the worker
-    read the data into, or a bytearray copy of it."""
-    return buffer if kind is bytes and type(buffer) is bytes else kind(buffer)
-
-
-def _variant_from(type_string, data):
-    return GLib.Variant.new_from_bytes(GLib.VariantType.new(type_string),
-                                       GLib.Bytes.new(data), False)
-
-
-def _reduce_variant(variant):
-    return (_variant_from, (variant.get_type_string(), _bytes_of(variant)))
-
-
-# A GLib.Variant travels as its type and its serialized data.
-copyreg.pickle(GLib.Variant, _reduce_variant)
 
 
 class _Unpicklable:
@@ -152,11 +68,11 @@ def _pickled_exception(exc):
     pickles and unpickles, else as an _Unpicklable."""
     text = ''.join(traceback.format_exception(exc))
     try:
-        pickled = pickle.dumps((exc, text), _PROTOCOL)
+        pickled = pickle.dumps((exc, text), PROTOCOL)
         pickle.loads(pickled)
     except Exception:
         pickled = pickle.dumps((_Unpicklable(type(exc).__qualname__, str(exc)), text),
-                               _PROTOCOL)
+                               PROTOCOL)
     return pickled, text
 
 
@@ -191,17 +107,6 @@ def _exception_error(exc, position):
                       EXCEPTION_DOMAIN, position)
 
 
-def _loads_chunk(chunk):
-    """A chunk's calls, from its pickle or from its pickle and the data of
-    its out-of-band arguments (see Chunks). The pickle is let go of as
-    soon as it is read."""
-    if chunk.get_type_string() == 'ay':
-        return pickle.loads(_bytes_of(chunk))
-    return pickle.loads(_bytes_of(chunk.get_child_value(0)),
-                        buffers=[_bytes_of(chunk.get_child_value(i))
-                                 for i in range(1, chunk.n_children())])
-
-
 def _call_each(calls, return_exceptions):
     """The results of @calls; with @return_exceptions, an exception that a
     call raises takes the place of its result."""
@@ -233,13 +138,13 @@ class _PythonSerializer(Pmap.Serializer):
         # for a million here): an empty young generation to start with,
         # and the arguments gone before pickling the results allocates.
         gc.collect(0)
-        return_exceptions, calls = _loads_chunk(chunk)
+        return_exceptions, calls = loads_chunk(chunk)
         results = _call_each(calls, return_exceptions)
         del calls
         try:
             # PyGObject may wrap an instance that C created in the base
             # class: find the subclass by name.
-            return _variant_of(SERIALIZERS[self.get_name()].dumps(results))
+            return variant_of(SERIALIZERS[self.get_name()].dumps(results))
         except Exception as exc:
             raise pmap_error(Pmap.Error.NOT_SERIALIZABLE,
                               f'The results of a chunk could not be pickled: '
@@ -254,14 +159,14 @@ class PickleSerializer(_PythonSerializer):
     """
 
     __gtype_name__ = 'PmapPythonPickleSerializer'
-    dumps = staticmethod(_dumps_by_reference)
+    dumps = staticmethod(dumps_by_reference)
 
 
 class CloudpickleSerializer(_PythonSerializer):
     """``cloudpickle``: functions by value, lambdas and closures too."""
 
     __gtype_name__ = 'PmapPythonCloudpickleSerializer'
-    dumps = staticmethod(_dumps_by_value)
+    dumps = staticmethod(dumps_by_value)
 
 
 SERIALIZERS = {'pickle': PickleSerializer}
@@ -300,124 +205,11 @@ def worker_command():
     return [sys.executable, '-c', _WORKER_CODE.format(path=sys.path)]
 
 
-def _not_serializable(message):
-    return pmap_error(Pmap.Error.NOT_SERIALIZABLE, message)
-
-
-def _pickling_error(exc, what):
-    if isinstance(exc, _MainModuleFunction):
-        obj = exc.args[0]
-        name = getattr(obj, '__qualname__', repr(obj))
-        return _not_serializable(
-            f'{what} use {name}, defined in __main__, which the “pickle” '
-            f'serializer cannot carry: it sends functions by reference, and '
-            f'a worker process does not import the main script. Wrap it with '
-            f'Pmap.wrap_non_picklable_objects({name}) so that it alone '
-            f'travels by value, move it to a module, or use the '
-            f'“cloudpickle” serializer')
-    return _not_serializable(f'{what} could not be pickled: '
-                             f'{type(exc).__name__}: {exc}')
-
-
-class Chunks:
-    """A map's calls, pickled in chunks: chunk k holds the calls
-    chunk_range(k, chunk_size, n_calls).
-
-    A chunk's variant is its pickle, or, if its calls have large bytes or
-    bytearray arguments (@max_nbytes or more), a tuple of the pickle and
-    their data, which the pickle names in order, out of band. Each such
-    argument has one variant for the whole map, over shared memory, in
-    every chunk that holds it: the C map sends it by descriptor, and to
-    each worker once when more chunks hold it than the map has jobs.
-
-    Looking for such arguments costs a look at every argument, which a
-    map of tiny calls would feel: calls are looked at only from the first
-    chunk whose pickle is large on.
-    """
-
-    def __init__(self, calls, chunk_size, dumps, return_exceptions=False,
-                 max_nbytes=1 << 20):
-        self.return_exceptions = return_exceptions
-        self.chunk_size = chunk_size
-        self.n_calls = len(calls)
-        self.variants = []
-        self._dumps = dumps
-        self._max_nbytes = max_nbytes
-        self._marks = {}   # id(argument) -> (argument, its _OutOfBand)
-        self._shared = {}  # id(argument) -> (argument, its data's variant)
-        for start in range(0, self.n_calls, chunk_size):
-            end = min(start + chunk_size, self.n_calls)
-            try:
-                self.variants.append(self._pickle(calls[start:end]))
-            except Exception as exc:
-                calls_text = (f'Task {start}' if end - start == 1
-                              else f'Tasks {start}–{end - 1}')
-                raise _pickling_error(exc, calls_text) from None
-
-    def _pickle(self, calls):
-        """The variant of the chunk of @calls."""
-        if self._marks:
-            calls = self._out_of_band(calls)
-        data, data_variants = self._dumps_chunk(calls)
-        if not self._marks and len(data) >= self._max_nbytes:
-            marked = self._out_of_band(calls)
-            if marked is not calls:
-                data, data_variants = self._dumps_chunk(marked)
-        if not data_variants:
-            return _variant_of(data)
-        return GLib.Variant.new_tuple(_variant_of(data), *data_variants)
-
-    def _dumps_chunk(self, calls):
-        data_variants = []
-        data = self._dumps((self.return_exceptions, calls),
-                           buffer_callback=lambda buffer: self._keep(buffer, data_variants))
-        return data, data_variants
-
-    def _out_of_band(self, calls):
-        """@calls, their large bytes and bytearray arguments marked to
-        pickle out of band, one mark per argument, which pickle's memo
-        writes once in a chunk; @calls itself if none is."""
-        # At C's speed: the types of every argument.
-        positional = chain.from_iterable(map(itemgetter(1), calls))
-        keyword = chain.from_iterable(map(dict.values, map(itemgetter(2), calls)))
-        if _BUFFER_TYPES.isdisjoint(map(type, chain(positional, keyword))):
-            return calls
-
-        def mark(arg):
-            if type(arg) not in _BUFFER_TYPES or len(arg) < self._max_nbytes:
-                return arg
-            return self._marks.setdefault(id(arg), (arg, _OutOfBand(arg)))[1]
-
-        marked = [(func, tuple(map(mark, args)), {key: mark(arg) for key, arg in kwargs.items()})
-                  for func, args, kwargs in calls]
-        return marked if self._marks else calls
-
-    def _keep(self, buffer, data_variants):
-        """A pickler's buffer_callback: adds the variant of @buffer's data
-        to @data_variants, to travel out of band, if it is an argument that
-        _out_of_band() marked; other buffers (a NumPy array's, say) stay in
-        the pickle."""
-        with buffer.raw() as view:
-            data = view.obj
-            key = id(data)
-            if key not in self._marks:
-                return True
-            if key not in self._shared:
-                shared = Pmap.bytes_new_shared(data if type(data) is bytes else bytes(view))
-                self._shared[key] = (data, GLib.Variant.new_from_bytes(_BYTES, shared, True))
-        data_variants.append(self._shared[key][1])
-        return False
-
-    def bounds(self, chunk):
-        calls = chunk_range(chunk, self.chunk_size, self.n_calls)
-        return calls.start, calls.stop
-
-
 def wrapped_chunks(serializer_name):
     """The PmapWrapped that runs chunks with the serializer
     @serializer_name in the workers."""
     serializer = Pmap.Serializer.create(serializer_name)
-    return Pmap.Wrapped.new_serialized(serializer, _variant_of(b''))
+    return Pmap.Wrapped.new_serialized(serializer, variant_of(b''))
 
 
 def chunk_results(results, chunks):
@@ -425,7 +217,7 @@ def chunk_results(results, chunks):
     these are outcomes, and an exception that a call returned in its place
     becomes the exception, noted as a raised one would be."""
     if not chunks.return_exceptions:
-        return [value for result in results for value in pickle.loads(_bytes_of(result))]
+        return [value for result in results for value in pickle.loads(bytes_of(result))]
 
     values = []
     for chunk, outcome in enumerate(results):
@@ -449,7 +241,7 @@ def _outcome_values(outcome, chunk, chunks):
     except GLib.Error as error:
         failure = translate_error(error, chunks)
     else:
-        return pickle.loads(_bytes_of(value))
+        return pickle.loads(bytes_of(value))
     # Outside the except clause, as in run_calls().
     if isinstance(failure, Failure):
         # What the chunk could not return: a BaseException.
@@ -557,7 +349,7 @@ class CloudpickledObject:
         self.__wrapped__ = obj
 
     def __reduce__(self):
-        return (_loads_by_value, (_dumps_by_value(self.__wrapped__),))
+        return (_loads_by_value, (dumps_by_value(self.__wrapped__),))
 
     def __call__(self, *args, **kwargs):
         return self.__wrapped__(*args, **kwargs)
