@@ -181,6 +181,39 @@ map_by_name (PmapExecutor  *executor,
                                     NULL, error);
 }
 
+/* This process's descriptors (see test_describe_fds()) once @settled says
+ * they have settled, or as they are after 2 s: GLib closes the pidfd of a
+ * child watch on its worker thread, just after it reaped the child. */
+static char *
+describe_settled_fds (gboolean      (*settled) (const char    *fds,
+                                                gconstpointer  data),
+                      gconstpointer   data)
+{
+  char *fds = test_describe_fds ();
+
+  for (int i = 0; i < 200 && !settled (fds, data); i++)
+    {
+      g_usleep (10 * 1000);
+      g_free (fds);
+      fds = test_describe_fds ();
+    }
+  return fds;
+}
+
+static gboolean
+has_no_pidfd (const char    *fds,
+              gconstpointer  data)
+{
+  return strstr (fds, "pidfd") == NULL;
+}
+
+static gboolean
+are_the_same (const char    *fds,
+              gconstpointer  snapshot)
+{
+  return g_str_equal (fds, snapshot);
+}
+
 void
 test_resources_snapshot (TestResources *resources)
 {
@@ -200,16 +233,9 @@ test_resources_snapshot (TestResources *resources)
   resources->children = test_list_children ();
   g_assert_cmpuint (resources->children->len, ==, 0);
 
-  /* No child is left, so no pidfd should be: wait for GLib's worker thread
-   * to close those of the children it just reaped (see below). */
-  for (int i = 0; i < 200; i++)
-    {
-      g_free (resources->fds);
-      resources->fds = test_describe_fds ();
-      if (strstr (resources->fds, "pidfd") == NULL)
-        break;
-      g_usleep (10 * 1000);
-    }
+  /* No child is left, so no pidfd should be, once GLib has closed those
+   * of the children it just reaped. */
+  resources->fds = describe_settled_fds (has_no_pidfd, NULL);
   g_assert_null (strstr (resources->fds, "pidfd"));
 }
 
@@ -226,16 +252,7 @@ test_resources_assert_released (TestResources *resources)
     g_test_message ("child process left: %d", g_array_index (children, int, i));
   g_assert_cmpuint (children->len, ==, 0);
 
-  /* GLib closes the pidfd of a child watch on its worker thread, just
-   * after it reaped the child: give it a moment. */
-  for (int i = 0; i < 200; i++)
-    {
-      g_free (fds);
-      fds = test_describe_fds ();
-      if (g_str_equal (fds, resources->fds))
-        break;
-      g_usleep (10 * 1000);
-    }
+  fds = describe_settled_fds (are_the_same, resources->fds);
   g_assert_cmpstr (fds, ==, resources->fds);
 }
 
