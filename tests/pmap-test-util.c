@@ -349,6 +349,23 @@ test_load_module (void)
 }
 
 void
+test_check_with_variable (const char    *variable,
+                          const char    *value,
+                          GTestDataFunc  check,
+                          gconstpointer  data)
+{
+  if (g_test_subprocess ())
+    {
+      g_setenv (variable, value, TRUE);
+      check (data);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+void
 test_init (int    *argc,
            char ***argv)
 {

@@ -138,6 +138,15 @@ void        test_load_module      (void);
 void        test_init             (int          *argc,
                                    char       ***argv);
 
+/* Runs @check (@data) in a subprocess of the current test, with the
+ * environment variable @variable set to @value, which the defaults read
+ * once per process, and asserts that it passed. Call it from the test
+ * function, which the subprocess runs again. */
+void        test_check_with_variable (const char   *variable,
+                                      const char   *value,
+                                      GTestDataFunc check,
+                                      gconstpointer data);
+
 /* A "notify" handler that counts the notifications in the guint at
  * @user_data. */
 void        test_count_notify     (GObject      *object,

@@ -158,20 +158,22 @@ static const EnvironmentCase cases[] = {
   { "/Pmap/Environment/backend/unknown", "PMAP_BACKEND", "nope", check_backend_invalid },
 };
 
+/* Runs the check of the EnvironmentCase at @data. */
+static void
+run_check (gconstpointer data)
+{
+  const EnvironmentCase *environment_case = data;
+
+  environment_case->check (environment_case->value);
+}
+
 static void
 test_environment (gconstpointer data)
 {
   const EnvironmentCase *environment_case = data;
 
-  if (g_test_subprocess ())
-    {
-      g_setenv (environment_case->variable, environment_case->value, TRUE);
-      environment_case->check (environment_case->value);
-      return;
-    }
-
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
+  test_check_with_variable (environment_case->variable, environment_case->value,
+                            run_check, environment_case);
 }
 
 int

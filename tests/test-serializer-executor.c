@@ -143,8 +143,9 @@ assert_maps_fail (PmapExecutor *executor,
 }
 
 static void
-check_environment (const EnvironmentCase *environment_case)
+check_environment (gconstpointer data)
 {
+  const EnvironmentCase *environment_case = data;
   g_autoptr(PmapExecutor) executor = pmap_executor_new ();
   g_autoptr(PmapSerializer) property = NULL;
   g_autoptr(GPtrArray) results = NULL;
@@ -191,15 +192,8 @@ test_environment (gconstpointer data)
 {
   const EnvironmentCase *environment_case = data;
 
-  if (g_test_subprocess ())
-    {
-      g_setenv ("PMAP_SERIALIZER", environment_case->value, TRUE);
-      check_environment (environment_case);
-      return;
-    }
-
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
+  test_check_with_variable ("PMAP_SERIALIZER", environment_case->value, check_environment,
+                            environment_case);
 }
 
 int
