@@ -7,7 +7,7 @@ import GLib from 'gi://GLib';
 import Pmap from 'gi://Pmap?version=1.0';
 
 import {assert, assertEqual, assertError, assertThrows, run, test} from './tap.js';
-import {ints, loadTestModule, mapAsync, mapByNameAsync, range, unpack} from './helpers.js';
+import {ints, loadTestModule, mapAsync, mapByNameAsync, range, unpack, whenDone} from './helpers.js';
 
 loadTestModule();
 
@@ -269,6 +269,74 @@ test('async map errors', async () => {
 test('async map with zero inputs', async () => {
     assertEqual(await mapByNameAsync(new Pmap.Executor(), 'test.square', []), []);
     assertEqual(await mapAsync(sequentialExecutor(), [], square), []);
+});
+
+// Fails on odd inputs, with a GLib.Error for those under 3 and a plain JS
+// exception for the others.
+function tenfoldOrFailOnOdd(input) {
+    const x = input.get_int64();
+    if (x % 2 && x < 3)
+        throw new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.INVALID_DATA, `${x} is odd`);
+    if (x % 2)
+        throw new RangeError(`${x} is odd too`);
+    return GLib.Variant.new_int64(10 * x);
+}
+
+function assertOutcomes(outcomes) {
+    assertEqual(outcomes.map(o => o.succeeded()), [true, false, true, false, true, false]);
+    assertEqual(outcomes.filter(o => o.succeeded()).map(o => o.get_value().get_int64()), [0, 20, 40]);
+
+    let error = assertThrows(() => outcomes[1].get_value());
+    assertError(error, Gio.IOErrorEnum, Gio.IOErrorEnum.INVALID_DATA);
+    assertEqual(error.message, 'Task 1 failed: 1 is odd');
+    for (const position of [3, 5]) {
+        error = assertThrows(() => outcomes[position].get_value());
+        assert(error.message.startsWith(`Task ${position} failed: `), error.message);
+        assert(error.message.includes(`${position} is odd too`), error.message);
+    }
+}
+
+test('outcomes of a JS function: every result, and the error of each failed input', () => {
+    assertOutcomes(sequentialExecutor().map_outcomes(ints(range(6)), tenfoldOrFailOnOdd, null));
+});
+
+test('outcomes of a JS function, async', async () => {
+    const executor = sequentialExecutor();
+    const outcomes = await whenDone(
+        callback => executor.map_outcomes_async(ints(range(6)), tenfoldOrFailOnOdd, null, callback),
+        Pmap.Executor.prototype.map_outcomes_finish);
+
+    assertOutcomes(outcomes);
+});
+
+test('outcomes of zero inputs', () => {
+    assertEqual(sequentialExecutor().map_outcomes([], tenfoldOrFailOnOdd, null), []);
+});
+
+test('bytes made with Pmap.bytes_new_shared() reach each worker once, with no copy', () => {
+    const payload = new Uint8Array(2 << 20).map((_, i) => i % 256);
+    const shared = Pmap.bytes_new_shared(payload);
+    const value = GLib.Variant.new_from_bytes(new GLib.VariantType('ay'), shared, true);
+    const items = range(20).map(i => GLib.Variant.new_tuple(
+        [GLib.Variant.new_uint32(i), GLib.Variant.new_string(''), value]));
+    const executor = new Pmap.Executor({
+        n_jobs: 2, backend: Pmap.Backend.create('processes'), batch_size: 1,
+    });
+
+    const results = executor.map_by_name('test.inspect-bytes', items, null).map(r => r.deepUnpack());
+
+    assert(Pmap.bytes_is_shared(shared), 'bytes_new_shared() made bytes that are not shared');
+    assert(!Pmap.bytes_is_shared(new GLib.Bytes(payload)), 'ordinary bytes said to be shared');
+    assertEqual(shared.compare(new GLib.Bytes(payload)), 0);
+    const addressOf = new Map();
+    for (const [pid, address, mapping, nShared] of results) {
+        assert(mapping.includes('memfd:pmap-bytes'), mapping);
+        assertEqual(nShared, 1);
+        if (!addressOf.has(pid))
+            addressOf.set(pid, address);
+        assertEqual(address, addressOf.get(pid), `worker ${pid} mapped the value twice`);
+    }
+    assert(addressOf.size >= 1 && addressOf.size <= 2, `${addressOf.size} workers`);
 });
 
 test('progress of a blocking map', () => {

@@ -500,6 +500,44 @@ test('the threads backend refuses JavaScript functions clearly', () => {
     assert(error.message.includes('“processes” backend'), error.message);
 });
 
+test('a backend’s max-tasks-per-worker replaces each worker after that many tasks', () => {
+    const backend = Pmap.Backend.create('processes');
+    assertEqual(backend.get_max_tasks_per_worker(), 0);
+    backend.max_tasks_per_worker = 3;
+    assertEqual(backend.get_max_tasks_per_worker(), 3);
+    const executor = new Pmap.Executor({n_jobs: 2, backend, batch_size: 1});
+
+    const counts = new Map();
+    for (const [, pid] of PmapJS.map(withPid, range(12), {executor}))
+        counts.set(pid, (counts.get(pid) ?? 0) + 1);
+
+    assert(Math.max(...counts.values()) <= 3, `a worker ran more than 3 tasks: ${[...counts]}`);
+    assert(counts.size >= 4, `12 tasks ran in ${counts.size} workers`);
+    backend.set_max_tasks_per_worker(0);
+    backend.shutdown();
+});
+
+test('a worker past twice its backend’s max-worker-memory is killed, with MEMORY_LIMIT', () => {
+    const backend = Pmap.Backend.create('processes');
+    assertEqual(backend.get_max_worker_memory(), 0);
+    backend.set_max_worker_memory(96 << 20);
+    assertEqual(backend.max_worker_memory, 96 << 20);
+    const executor = new Pmap.Executor({n_jobs: 2, backend, batch_size: 1});
+    // Holds @mb MiB for a moment, long enough to be seen.
+    const hog = mb => {
+        const held = new Uint8Array(mb << 20).fill(1);
+        imports.gi.GLib.usleep(300000);
+        return held.length >> 20;
+    };
+
+    const error = assertThrows(() => PmapJS.map(hog, [0, 0, 500, 0], {executor}));
+
+    assertError(error, PMAP, Pmap.Error.MEMORY_LIMIT, 'Task 2 failed: the worker process ');
+    assert(error.message.includes('max-worker-memory of 96 MiB, and was killed'), error.message);
+    assertEqual(PmapJS.map(hog, [1, 2], {executor}), [1, 2]);
+    backend.shutdown();
+});
+
 test('shutdown() stops the idle workers', () => {
     PmapJS.map(x => x, range(4), {nJobs: 2});
     assert(children().length > 0, 'no worker to stop');
