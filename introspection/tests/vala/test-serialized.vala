@@ -75,9 +75,53 @@ static void test_recycling_properties () {
         backend.max_worker_memory = (uint64) 1 << 30;
         assert_true (backend.get_max_tasks_per_worker () == 10);
         assert_true (backend.get_max_worker_memory () == (uint64) 1 << 30);
+        assert_true (backend.idle_timeout == 300);
+        backend.set_idle_timeout (7);
+        assert_true (backend.get_idle_timeout () == 7);
         var executor = new Pmap.Executor ();
         executor.retries = 2;
         assert_true (executor.get_retries () == 2);
+        assert_true (executor.max_nbytes == 1 << 20);
+        executor.set_max_nbytes (1 << 16);
+        assert_true (executor.get_max_nbytes () == 1 << 16);
+    } catch (Error error) {
+        assert_no_error (error);
+    }
+}
+
+/* Bytes from Pmap.bytes_new_shared () that every input holds: each worker
+ * maps the parent's memfd once, with no copy. */
+static void test_shared_bytes () {
+    try {
+        assert_true (Pmap.load_module (Environment.get_variable ("PMAP_TEST_MODULE")));
+        var payload = new uint8[2 << 20];
+        for (int i = 0; i < payload.length; i++)
+            payload[i] = (uint8) i;
+        var shared = Pmap.bytes_new_shared (payload);
+        assert_true (Pmap.bytes_is_shared (shared));
+        assert_false (Pmap.bytes_is_shared (new Bytes (payload)));
+        assert_true (shared.compare (new Bytes (payload)) == 0);
+
+        var value = new Variant.from_bytes (VariantType.BYTESTRING, shared, true);
+        var inputs = new Variant[20];
+        for (int i = 0; i < inputs.length; i++)
+            inputs[i] = new Variant.tuple ({ new Variant.uint32 (i), new Variant.string (""), value });
+        var executor = executor_on ("processes");
+        executor.batch_size = 1;
+        var address_of = new HashTable<int64?, uint64?> (int64_hash, int64_equal);
+        foreach (var result in executor.map_by_name ("test.inspect-bytes", inputs)) {
+            int64 pid;
+            uint64 address;
+            string mapping;
+            uint32 n_shared;
+            result.get ("(xtsu)", out pid, out address, out mapping, out n_shared);
+            assert_true ("memfd:pmap-bytes" in mapping);
+            assert_true (n_shared == 1);
+            if (!address_of.contains (pid))
+                address_of[pid] = address;
+            assert_true (address_of[pid] == address);
+        }
+        assert_true (address_of.size () >= 1 && address_of.size () <= 2);
     } catch (Error error) {
         assert_no_error (error);
     }
@@ -172,6 +216,7 @@ void add_serialized_tests () {
     Test.add_func ("/Pmap/Vala/serialized/in-process", test_serialized_in_process);
     Test.add_func ("/Pmap/Vala/serialized/worker-command-and-timeout", test_worker_command_and_timeout);
     Test.add_func ("/Pmap/Vala/recycling-and-retries", test_recycling_properties);
+    Test.add_func ("/Pmap/Vala/shared-bytes", test_shared_bytes);
     Test.add_func ("/Pmap/Vala/map-outcomes", test_map_outcomes);
     Test.add_func ("/Pmap/Vala/map-outcomes-async", test_map_outcomes_async);
     Test.add_func ("/Pmap/Vala/map-wrapped-outcomes", test_map_wrapped_outcomes);
