@@ -419,6 +419,31 @@ def test_large_bytes_shared_by_calls_reach_each_worker_once(processes, serialize
     assert [n_mapped for *_, n_mapped in results] == [1] * 40
 
 
+class CountsItsPickling:
+    """A function that counts, in this process, the times it is pickled."""
+
+    pickled = 0
+
+    def __reduce__(self):
+        type(self).pickled += 1
+        return (CountsItsPickling, ())
+
+    def __call__(self, data):
+        return len(data)
+
+
+def test_chunks_with_large_arguments_are_pickled_once(processes):
+    """A map whose calls share a large argument pickles each chunk once,
+    the first chunk included."""
+    processes.props.max_nbytes = 64 << 10
+    processes.props.batch_size = 1
+    payload = os.urandom(128 << 10)
+    CountsItsPickling.pickled = 0
+
+    assert processes.map([payload] * 4, CountsItsPickling()) == [len(payload)] * 4
+    assert CountsItsPickling.pickled == 4
+
+
 class Buffered:
     """An object that pickles its data as a PickleBuffer, as a NumPy array
     does."""

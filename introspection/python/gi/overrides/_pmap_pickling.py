@@ -150,8 +150,10 @@ class Chunks:
     each worker once when more chunks hold it than the map has jobs.
 
     Looking for such arguments costs a look at every argument, which a
-    map of tiny calls would feel: calls are looked at only from the first
-    chunk whose pickle is large on.
+    map of tiny calls would feel: the calls of the first chunk are looked
+    at before it is pickled, as a large argument that calls share is in
+    it, and the others only from the first chunk whose pickle is large
+    on, which is then pickled again.
     """
 
     def __init__(self, calls, chunk_size, dumps, return_exceptions=False,
@@ -167,15 +169,15 @@ class Chunks:
         for start in range(0, self.n_calls, chunk_size):
             end = min(start + chunk_size, self.n_calls)
             try:
-                self.variants.append(self._pickle(calls[start:end]))
+                self.variants.append(self._pickle(calls[start:end], start == 0))
             except Exception as exc:
                 calls_text = (f'Task {start}' if end - start == 1
                               else f'Tasks {start}–{end - 1}')
                 raise _pickling_error(exc, calls_text) from None
 
-    def _pickle(self, calls):
-        """The variant of the chunk of @calls."""
-        if self._marks:
+    def _pickle(self, calls, first):
+        """The variant of the chunk of @calls, the map's @first or not."""
+        if first or self._marks:
             calls = self._out_of_band(calls)
         data, data_variants = self._dumps_chunk(calls)
         if not self._marks and len(data) >= self._max_nbytes:
