@@ -31,6 +31,7 @@ typedef struct
   guint   n_jobs;
   gint64  cost_us;      /* the backend's cost of a batch, to amortise */
   double  task_us;      /* the smoothed time of a task, 0 before any batch */
+  gboolean measured;    /* whether task_us is this job's, not remembered */
   guint   n_handed;     /* automatic batches handed out so far */
 } PmapBatchSize;
 

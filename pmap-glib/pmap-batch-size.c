@@ -9,7 +9,8 @@
  *
  * An executor keeps the estimate of its last map in a PmapBatchMemory,
  * and its next map of the same function starts from it rather than from a
- * single task.
+ * single task: as a guess, bounded by guided scheduling's share until a
+ * batch of the new map ends, since its inputs may make its tasks slower.
  *
  * One estimate per job, not per worker: every worker runs the same
  * function over inputs of the same sequence, so the first batch that ends
@@ -47,6 +48,7 @@ pmap_batch_size_init (PmapBatchSize *self,
   self->n_jobs = n_jobs;
   self->cost_us = PMAP_BATCH_COST_US_DEFAULT;
   self->task_us = 0;
+  self->measured = FALSE;
   self->n_handed = 0;
 }
 
@@ -69,6 +71,7 @@ pmap_batch_size_record (PmapBatchSize *self,
     self->task_us = sample;
   else
     self->task_us = (self->task_us + n_tasks * sample) / (1.0 + n_tasks);
+  self->measured = TRUE;
 }
 
 /* How many tasks of the current estimate fill @us: the fewest that
@@ -106,10 +109,15 @@ pmap_batch_size_next (PmapBatchSize *self,
   fewest = MIN (tasks_in (self, PMAP_BATCH_COST_SHARE * self->cost_us, TRUE), most);
   size = MIN (CLAMP (guided, fewest, most), remaining);
 
-  /* The first batches leave work for every job: an estimate that an
-   * earlier map left, of quick tasks, would otherwise hand a short map
-   * whole to one worker, even when its inputs make its tasks long. */
-  if (self->n_handed < self->n_jobs)
+  /* An estimate that an earlier map left is a guess at this map's
+   * tasks, which its inputs may make much longer: until a batch of this
+   * map ends, guided scheduling's share bounds a batch, whatever the
+   * guess says amortises its cost, so that slow tasks are not handed out
+   * in halves. Then the first batch of each job still leaves work for
+   * the others, however quick the tasks. */
+  if (!self->measured)
+    size = MIN (size, MAX (guided, 1));
+  else if (self->n_handed < self->n_jobs)
     size = MIN (size, MAX (remaining / self->n_jobs, 1));
   self->n_handed++;
 

@@ -132,23 +132,49 @@ test_follows_the_tasks (void)
                     (guint) (PMAP_BATCH_MAX_US / 1.04905));
 }
 
-/* The first batch of each job leaves work for the others, whatever the
- * estimate: 2 tasks known to be quick still go one to each job. */
+/* The first batch of each job leaves work for the others, however quick
+ * its tasks: 2 tasks measured quick still go one to each job. */
 static void
 test_first_batches_leave_work (void)
 {
   PmapBatchSize sizes = sizes_new (0, 50);
 
-  sizes.task_us = 0.5;
+  pmap_batch_size_record (&sizes, 1000, 550);
+  g_assert_cmpfloat_with_epsilon (sizes.task_us, 0.5, 1e-9);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 2), ==, 1);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 1), ==, 1);
 
   sizes = sizes_new (0, 50);
-  sizes.task_us = 0.5;
+  pmap_batch_size_record (&sizes, 1000, 550);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 50);
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 50), ==, 25);
   /* Then the least batch that amortises a batch's cost. */
   g_assert_cmpuint (pmap_batch_size_next (&sizes, 25), ==, 25);
+}
+
+/* An estimate that an earlier map left, not measured on this map's tasks,
+ * sizes batches no larger than guided scheduling's share until a batch
+ * ends: however quick it says the tasks are, they may be slow. */
+static void
+test_remembered_is_a_guess (void)
+{
+  PmapBatchSize sizes = sizes_new (0, 50);
+
+  sizes.task_us = 0.5;
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 25);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 75), ==, 18);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 3), ==, 1);
+
+  /* Measured quick: the least batch that amortises a batch's cost. */
+  pmap_batch_size_record (&sizes, 25, 50 + 12);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 56), ==, 56);
+
+  /* Measured slow: the estimate gives way at once. */
+  sizes = sizes_new (0, 50);
+  sizes.task_us = 0.5;
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 100), ==, 25);
+  pmap_batch_size_record (&sizes, 25, 50 + 25 * 20000);
+  g_assert_cmpuint (pmap_batch_size_next (&sizes, 75), ==, PMAP_BATCH_MAX_US / 20000);
 }
 
 /* An explicit size is every batch's, measured or not. */
@@ -176,6 +202,7 @@ main (int   argc,
   g_test_add_func ("/Pmap/BatchSize/cost-is-not-the-tasks", test_cost_is_not_the_tasks);
   g_test_add_func ("/Pmap/BatchSize/slow-tasks", test_slow_tasks);
   g_test_add_func ("/Pmap/BatchSize/first-batches-leave-work", test_first_batches_leave_work);
+  g_test_add_func ("/Pmap/BatchSize/remembered-is-a-guess", test_remembered_is_a_guess);
   g_test_add_func ("/Pmap/BatchSize/follows-the-tasks", test_follows_the_tasks);
   g_test_add_func ("/Pmap/BatchSize/fixed-size", test_fixed_size);
 
