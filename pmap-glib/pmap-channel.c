@@ -88,9 +88,29 @@ pmap_channel_set_io_error (GError     **error,
   return FALSE;
 }
 
-/* Writes everything, waiting for room as long as the abort function set
- * with pmap_channel_set_abort() lets it: a peer that stopped reading must
- * not hold the writer for ever. */
+/* Waits a moment for room in the socket, after a send found none.
+ * Returns %FALSE, with @error set, when the abort function set with
+ * pmap_channel_set_abort() says to give up: a peer that stopped reading
+ * must not hold the writer for ever. */
+static gboolean
+wait_for_room (PmapChannel  *self,
+               GError      **error)
+{
+  struct pollfd pfd = { self->fd, POLLOUT, 0 };
+
+  if (poll (&pfd, 1, ABORT_POLL_INTERVAL_MS) == 0 &&
+      self->abort_func != NULL && self->abort_func (self->abort_data))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "The send was abandoned");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Writes everything, waiting for room as long as the abort function
+ * lets it. */
 static gboolean
 write_vectors (PmapChannel   *self,
                struct iovec  *vectors,
@@ -106,15 +126,8 @@ write_vectors (PmapChannel   *self,
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         {
-          struct pollfd pfd = { self->fd, POLLOUT, 0 };
-
-          if (poll (&pfd, 1, ABORT_POLL_INTERVAL_MS) == 0 &&
-              self->abort_func != NULL && self->abort_func (self->abort_data))
-            {
-              g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                   "The send was abandoned");
-              return FALSE;
-            }
+          if (!wait_for_room (self, error))
+            return FALSE;
           continue;
         }
       if (n < 0)
@@ -232,10 +245,17 @@ write_with_fd (PmapChannel   *self,
 
   for (;;)
     {
-      ssize_t n = sendmsg (self->fd, &message, MSG_NOSIGNAL);
+      ssize_t n = sendmsg (self->fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
 
       if (n < 0 && errno == EINTR)
         continue;
+      /* Nothing went, the descriptor neither. */
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+          if (!wait_for_room (self, error))
+            return FALSE;
+          continue;
+        }
       if (n < 0)
         return pmap_channel_set_io_error (error, "write to");
 

@@ -17,6 +17,9 @@
 
 #include "pmap-test-processes-util.h"
 
+/* More SHARE messages than a socket takes before its peer reads any. */
+#define N_SHARED_VALUES 600
+
 /* The functions that workers run. */
 
 /* (s, b) → 42, or when b is set, the way of dying that s names. */
@@ -220,6 +223,41 @@ cancel_soon (gpointer data)
   return NULL;
 }
 
+/* Starts the 2 workers of @executor, then stops them (SIGSTOP): they read
+ * nothing more. */
+static void
+stop_workers (PmapExecutor *executor)
+{
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, 2);
+  g_autoptr(GPtrArray) pids = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pids = test_map_items (executor, items, test_worker_pid, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < pids->len; i++)
+    g_assert_cmpint (kill (g_variant_get_int64 (g_ptr_array_index (pids, i)), SIGSTOP), ==, 0);
+}
+
+/* Maps @inputs, cancelled 200 ms in: the map returns, cancelled, soon. */
+static void
+assert_cancelled_soon (PmapExecutor *executor,
+                       GPtrArray    *inputs)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GThread *canceller = g_thread_new ("canceller", cancel_soon, cancellable);
+  gint64 started = g_get_monotonic_time ();
+
+  results = pmap_executor_map (executor, (GVariant **) inputs->pdata, inputs->len,
+                               test_first_byte_plus_one, NULL, cancellable, &error);
+  g_thread_join (canceller);
+
+  g_assert_null (results);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_USEC_PER_SEC);
+}
+
 /* A worker that stopped reading (here, stopped) cannot hold a map that
  * sends it more than its socket takes: cancelling the map still returns. */
 static void
@@ -227,38 +265,51 @@ test_cancel_while_sending (void)
 {
   TestResources resources = { 0 };
   g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
-  g_autoptr(GPtrArray) pids = NULL;
-  g_autoptr(GPtrArray) items = test_int64_items_new (0, 2);
   g_autoptr(GPtrArray) large = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *text = g_malloc (900 * 1024 + 1);
-  GThread *canceller;
-  gint64 started;
 
   test_resources_snapshot (&resources);
-
-  pids = test_map_items (executor, items, test_worker_pid, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < pids->len; i++)
-    g_assert_cmpint (kill (g_variant_get_int64 (g_ptr_array_index (pids, i)), SIGSTOP), ==, 0);
+  stop_workers (executor);
 
   /* Under the 1 MiB that goes by memfd, over what a socket holds. */
   memset (text, 'x', 900 * 1024);
   text[900 * 1024] = '\0';
   for (guint i = 0; i < 2; i++)
     g_ptr_array_add (large, g_variant_ref_sink (g_variant_new_string (text)));
+  assert_cancelled_soon (executor, large);
 
-  canceller = g_thread_new ("canceller", cancel_soon, cancellable);
-  started = g_get_monotonic_time ();
-  results = pmap_executor_map (executor, (GVariant **) large->pdata, large->len,
-                               test_first_byte_plus_one, NULL, cancellable, &error);
-  g_thread_join (canceller);
+  test_resources_assert_released (&resources);
+  test_resources_clear (&resources);
+}
 
-  g_assert_null (results);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_USEC_PER_SEC);
+/* Nor can it hold a map whose batch brings it more shared values than its
+ * socket takes messages: each travels in a SHARE message of its own, with
+ * its memfd, before the batch. */
+static void
+test_cancel_while_sharing (void)
+{
+  TestResources resources = { 0 };
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 3 * N_SHARED_VALUES);
+  g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+
+  test_resources_snapshot (&resources);
+  stop_workers (executor);
+
+  /* Values of the least size that is shared, each held by more inputs
+   * than there are jobs. */
+  pmap_executor_set_max_nbytes (executor, 4096);
+  for (guint v = 0; v < N_SHARED_VALUES; v++)
+    {
+      g_autofree guint8 *data = g_malloc (4096);
+      GVariant *value;
+
+      memset (data, v, 4096);
+      value = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, 4096, 1));
+      for (guint i = 0; i < 3; i++)
+        g_ptr_array_add (inputs, g_variant_ref (value));
+      g_variant_unref (value);
+    }
+  assert_cancelled_soon (executor, inputs);
 
   test_resources_assert_released (&resources);
   test_resources_clear (&resources);
@@ -285,6 +336,7 @@ main (int   argc,
       g_test_add_data_func (path, &deaths[i], test_crash);
     }
   g_test_add_func ("/Pmap/Processes/cancel-while-sending", test_cancel_while_sending);
+  g_test_add_func ("/Pmap/Processes/cancel-while-sharing", test_cancel_while_sharing);
   g_test_add_func ("/Pmap/Processes/cancel", test_cancel_kills_busy_workers);
   g_test_add_func ("/Pmap/Processes/cancel-async", test_assert_cancel_kills_busy_workers);
 
