@@ -27,6 +27,7 @@ from ..importer import modules
 from . import _pmap_remote
 from ._pmap_remote import pmap_error
 from ._pmap_calls import Failure, chunk_range, chunk_size_for, n_chunks
+from ._pmap_interrupt import interrupts_cancel
 
 Pmap = modules['Pmap']._introspection_module
 
@@ -92,7 +93,9 @@ def run_calls(executor, calls, cancellable=None, progress=None,
     index (see Failure), and no later chunk starts; with
     @return_exceptions, returns such an exception in the place of its
     call's result instead, and runs every call. Raises a GLib.Error for an
-    error of pmap-glib's: settings, cancellation through @cancellable.
+    error of pmap-glib's: settings, cancellation through @cancellable; and
+    KeyboardInterrupt once the map stopped, if Ctrl-C was pressed while the
+    main thread waited for it (see _pmap_interrupt).
     @progress, if not None, is called as progress(n_done_calls, n_calls) on
     the calling thread as chunks complete.
 
@@ -100,12 +103,13 @@ def run_calls(executor, calls, cancellable=None, progress=None,
     """
     _check_settings(executor, cancellable)
     chunk_size = _chunk_size(executor, calls)
-    if _runs_in_worker_processes(executor):
-        # The one place where maps leave this process.
-        return _pmap_remote.run_calls(executor, calls, chunk_size,
-                                      cancellable, progress, return_exceptions)
-    return _InProcessMap(executor, calls, chunk_size, cancellable,
-                         progress, return_exceptions).run()
+    with interrupts_cancel(cancellable) as cancellable:
+        if _runs_in_worker_processes(executor):
+            # The one place where maps leave this process.
+            return _pmap_remote.run_calls(executor, calls, chunk_size,
+                                          cancellable, progress, return_exceptions)
+        return _InProcessMap(executor, calls, chunk_size, cancellable,
+                             progress, return_exceptions).run()
 
 
 def engine_for(executor):
