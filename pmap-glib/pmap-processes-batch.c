@@ -102,8 +102,10 @@ job_is_stopping (gpointer job)
 #define MEMORY_KILL_FACTOR 2
 
 /* What a runner watches while its worker runs a batch: the job, which may
- * stop, the task that the worker runs, which may run too long, and the
- * worker's memory, which may grow without bound. */
+ * stop, the task that the worker runs, which may run too long, the
+ * worker's memory, which may grow without bound, and the worker itself,
+ * which may die while a process it started holds its channel open, so
+ * that the channel never ends. */
 typedef struct
 {
   PmapJob    *job;
@@ -115,6 +117,7 @@ typedef struct
   gint64      started;     /* when the parent first saw it */
   gboolean    timed_out;
   guint64     grew_to;     /* its resident bytes when killed for them */
+  gboolean    exited;
 } BatchWatch;
 
 /* A PmapAbortFunc: whether to stop waiting for the worker. It is called
@@ -130,6 +133,12 @@ batch_should_stop (gpointer data)
 
   if (pmap_job_is_stopping (watch->job))
     return TRUE;
+
+  if (pmap_worker_has_exited (watch->worker))
+    {
+      watch->exited = TRUE;
+      return TRUE;
+    }
 
   if (watch->memory_limit != 0)
     {
@@ -217,7 +226,7 @@ run_remote_batch (PmapRunner *runner,
   PmapChannel *channel;
   guint n_done = 0;
   gboolean healthy = TRUE;
-  BatchWatch watch = { job, worker, pmap_job_get_timeout_us (job), memory_limit, 0, 0, FALSE, 0 };
+  BatchWatch watch = { job, worker, pmap_job_get_timeout_us (job), memory_limit, 0, 0, FALSE, 0, FALSE };
 
   channel = pmap_worker_get_channel (worker);
   pmap_channel_set_abort (channel, job_is_stopping, job);
@@ -285,7 +294,7 @@ run_remote_batch (PmapRunner *runner,
                            "and is replaced",
                            watch.timeout_us / (double) G_USEC_PER_SEC, pid);
             }
-          else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+          else if (!watch.exited && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
               /* The job stopped elsewhere; this task's answer is not
                * wanted, and the worker is busy with it. */
@@ -294,10 +303,13 @@ run_remote_batch (PmapRunner *runner,
           else
             {
               /* A channel that ends, even mid-frame, is most often a worker
-               * that died; answers travel in bunches, so the worker's own
-               * word says which task it was running. One that broke the
-               * protocol, or closed its channel and lingers, is stopped. */
-              gboolean ended = !g_error_matches (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL);
+               * that died, as is one that exited while a process it started
+               * holds the channel open; answers travel in bunches, so the
+               * worker's own word says which task it was running. One that
+               * broke the protocol, or closed its channel and lingers, is
+               * stopped. */
+              gboolean ended = watch.exited ||
+                               !g_error_matches (error, PMAP_ERROR, PMAP_ERROR_PROTOCOL);
 
               if (ended)
                 index = pmap_worker_get_running_task (worker, index, first + n_tasks - index);

@@ -41,6 +41,9 @@ guint       pmap_worker_get_running_task (PmapWorker *worker,
                                           guint       first,
                                           guint       n_tasks);
 int         pmap_worker_get_pid      (PmapWorker    *worker);
+/* Whether the worker process has exited (and GLib reaped it), whether or
+ * not its channel is still open. */
+gboolean    pmap_worker_has_exited   (PmapWorker    *worker);
 /* The shared values that the worker holds, by id; a new worker holds
  * none, and one given back to the pool is told to drop them. */
 gboolean    pmap_worker_holds_share  (PmapWorker    *worker,

@@ -143,6 +143,13 @@ pmap_worker_get_pid (PmapWorker *worker)
   return worker->pid;
 }
 
+gboolean
+pmap_worker_has_exited (PmapWorker *worker)
+{
+  /* GLib clears it when its worker thread reaps the process. */
+  return g_subprocess_get_identifier (worker->process) == NULL;
+}
+
 /* A PmapAbortFunc that gives up once the monotonic time in @user_data has
  * passed. */
 static gboolean
@@ -365,11 +372,12 @@ spawn_worker (const char * const  *argv,
 }
 
 /* An idle worker has nothing to say: anything to read means it died or
- * misbehaves. */
+ * misbehaves. One that died while a process it started holds its channel
+ * open says nothing either, but is gone. */
 static gboolean
 worker_is_quiet (PmapWorker *worker)
 {
-  return pmap_channel_is_quiet (worker->channel);
+  return pmap_channel_is_quiet (worker->channel) && !pmap_worker_has_exited (worker);
 }
 
 /* The most recently used idle worker that @command started. Under the

@@ -15,10 +15,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "pmap-test-processes-util.h"
 
 /* More SHARE messages than a socket takes before its peer reads any. */
 #define N_SHARED_VALUES 600
+
+/* Where a worker that dies leaving a child behind writes the child's
+ * process id, for the test to kill it. */
+#define ORPHAN_PID_FILE_VAR "PMAP_TEST_ORPHAN_PID_FILE"
 
 /* The functions that workers run. */
 
@@ -45,6 +51,22 @@ die (GVariant  *input,
     raise (SIGKILL);
   if (now && g_str_equal (how, "exit"))
     exit (3);
+  if (now && g_str_equal (how, "exit-leaving-a-child"))
+    {
+      pid_t child = fork ();
+      g_autofree char *text = NULL;
+
+      /* The child holds the worker's channel open, as a process that a
+       * task started and left behind would, until the test kills it. */
+      if (child == 0)
+        {
+          sleep (60);
+          _exit (0);
+        }
+      text = g_strdup_printf ("%d", (int) child);
+      g_assert_true (g_file_set_contents (g_getenv (ORPHAN_PID_FILE_VAR), text, -1, NULL));
+      exit (3);
+    }
 
   return g_variant_new_int64 (42);
 }
@@ -85,7 +107,21 @@ static const Death deaths[] = {
   { "segfault", SIGSEGV, 0 },
   { "kill", SIGKILL, 0 },
   { "exit", 0, 3 },
+  { "exit-leaving-a-child", 0, 3 },
 };
+
+/* Kills the child that a worker left behind, if it left one. */
+static void
+kill_orphan (void)
+{
+  g_autofree char *text = NULL;
+
+  if (g_file_get_contents (g_getenv (ORPHAN_PID_FILE_VAR), &text, NULL, NULL))
+    {
+      g_assert_cmpint (kill (atoi (text), SIGKILL), ==, 0);
+      g_assert_cmpint (g_unlink (g_getenv (ORPHAN_PID_FILE_VAR)), ==, 0);
+    }
+}
 
 static void
 test_crash (gconstpointer data)
@@ -110,11 +146,17 @@ test_crash (gconstpointer data)
 
   for (guint batch_size = 0; batch_size <= 4; batch_size += 4)
     {
+      gint64 started;
+
       executor = test_processes_executor_new (2, batch_size);
 
+      started = g_get_monotonic_time ();
       results = test_map_items (executor, items, die, &error);
+      kill_orphan ();
       g_assert_null (results);
       g_assert_error (error, PMAP_ERROR, PMAP_ERROR_WORKER_CRASHED);
+      /* At once, even when a child of the worker keeps its channel open. */
+      g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_USEC_PER_SEC);
       g_test_message ("%s", error->message);
 
       g_assert_true (g_str_has_prefix (error->message, "Task 6 failed: the worker process "));
@@ -320,12 +362,16 @@ main (int   argc,
       char *argv[])
 {
   struct rlimit no_core = { 0, 0 };
+  g_autofree char *orphan_pid_file = NULL;
 
   pmap_host_workers ();
 
   /* The workers that crash on purpose leave no core files behind; they
    * inherit this. */
   setrlimit (RLIMIT_CORE, &no_core);
+  /* Before the first worker starts: they inherit it. */
+  orphan_pid_file = g_strdup_printf ("%s/pmap-test-orphan-%d", g_get_tmp_dir (), (int) getpid ());
+  g_setenv (ORPHAN_PID_FILE_VAR, orphan_pid_file, TRUE);
 
   test_init (&argc, &argv);
 

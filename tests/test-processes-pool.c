@@ -72,6 +72,28 @@ sleep_a_minute (GVariant  *input,
   return g_variant_new_int64 (0);
 }
 
+/* path → the worker's pid, after starting a child that holds the worker's
+ * channel open, as a process that a task started and left behind would,
+ * and writing the child's pid to path. */
+static GVariant *
+leave_a_child (GVariant  *input,
+               gpointer   user_data,
+               GError   **error)
+{
+  g_autofree char *text = NULL;
+  pid_t child = fork ();
+
+  if (child == 0)
+    {
+      sleep (60);
+      _exit (0);
+    }
+  text = g_strdup_printf ("%d", (int) child);
+  if (!g_file_set_contents (g_variant_get_string (input, NULL), text, -1, error))
+    return NULL;
+  return g_variant_new_int64 (getpid ());
+}
+
 /* Helpers. */
 
 static int
@@ -234,6 +256,49 @@ test_pool_reuse (void)
   test_resources_clear (&resources);
 }
 
+/* An idle worker that died while a process it started holds its channel
+ * open, so that the channel does not end, is replaced too. */
+static void
+test_idle_death_behind_an_open_channel (void)
+{
+  TestResources resources = { 0 };
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 1);
+  g_autofree char *directory = g_dir_make_tmp ("pmap-orphan-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (directory, "pid", NULL);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GArray) pids = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  int worker;
+
+  test_resources_snapshot (&resources);
+
+  g_ptr_array_add (items, g_variant_ref_sink (g_variant_new_string (path)));
+  results = test_map_items (executor, items, leave_a_child, &error);
+  g_assert_no_error (error);
+  worker = g_variant_get_int64 (g_ptr_array_index (results, 0));
+  g_clear_pointer (&results, g_ptr_array_unref);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+
+  g_assert_cmpint (kill (worker, SIGKILL), ==, 0);
+  wait_until_gone (worker);
+
+  g_clear_pointer (&items, g_ptr_array_unref);
+  items = test_int64_items_new (0, 20);
+  results = test_map_items (executor, items, test_worker_pid, &error);
+  g_assert_no_error (error);
+  pids = answering_pids (results);
+  for (guint i = 0; i < pids->len; i++)
+    g_assert_cmpint (g_array_index (pids, int, i), !=, worker);
+
+  g_assert_cmpint (kill (atoi (text), SIGKILL), ==, 0);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (directory), ==, 0);
+  test_resources_assert_released (&resources);
+  test_resources_clear (&resources);
+}
+
 /* Three workers on two cores really overlap: meet() ends only when all of
  * them run at once. */
 static void
@@ -358,6 +423,8 @@ main (int   argc,
   test_init (&argc, &argv);
 
   g_test_add_func ("/Pmap/Processes/pool-reuse", test_pool_reuse);
+  g_test_add_func ("/Pmap/Processes/idle-death-behind-an-open-channel",
+                   test_idle_death_behind_an_open_channel);
   g_test_add_func ("/Pmap/Processes/idle-timeout", test_idle_timeout);
   g_test_add_func ("/Pmap/Processes/orphans", test_orphans);
   g_test_add_func ("/Pmap/Processes/parallel", test_parallel);
