@@ -343,8 +343,12 @@ pmap_channel_send (PmapChannel      *self,
     {
       g_set_error (error, PMAP_ERROR, PMAP_ERROR_NOT_SERIALIZABLE,
                    "A message of %" G_GSIZE_FORMAT " bytes is larger than the "
-                   "worker protocol allows (%u bytes); split the input",
-                   frame_size, PMAP_PROTOCOL_MAX_BODY);
+                   "worker protocol allows (%u bytes); %s",
+                   frame_size, PMAP_PROTOCOL_MAX_BODY,
+                   kind == PMAP_MESSAGE_RESULTS
+                     ? "return less from a task, or write a large result to a file "
+                       "and return its path"
+                     : "split the input");
       return FALSE;
     }
 

@@ -342,6 +342,22 @@ def test_a_worker_past_twice_its_memory_limit_is_killed(processes):
     assert processes.map([1, 2], hog_mb) == [1, 2]
 
 
+def more_than_the_protocol_carries(_):
+    return bytes(513 << 20)
+
+
+def test_a_result_larger_than_the_protocol_carries_fails_its_task(processes):
+    """The protocol's limit of 512 MiB a message: the task fails, saying
+    what to do, and its worker stays."""
+    with pytest.raises(GLib.Error) as caught:
+        processes.map([0], more_than_the_protocol_carries)
+
+    assert_error(caught.value, Pmap.error_quark(), Pmap.Error.NOT_SERIALIZABLE,
+                 'Task 0 failed: A message of ')
+    assert 'return less from a task, or write a large result to a file' in caught.value.message
+    assert processes.map([-1, -2], abs) == [1, 2]
+
+
 @pytest.mark.parametrize('backend', ['processes', 'threads', 'sequential'])
 def test_return_exceptions(backend):
     executor = Pmap.Executor(n_jobs=2, backend=backend, batch_size=3)
