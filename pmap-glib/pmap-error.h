@@ -61,6 +61,12 @@ G_BEGIN_DECLS
  * @PMAP_ERROR_MEMORY_LIMIT: the worker process running a task grew past
  *   twice its backend's [property@Pmap.Backend:max-worker-memory]; it was
  *   killed and replaced.
+ * @PMAP_ERROR_FORKED: the map was started on the `threads` or `processes`
+ *   backend in a copy of a process made by `fork()` without `exec()`,
+ *   after pmap-glib had started threads in the original: the copy has
+ *   none of them. Start such processes with `exec()` (in Python,
+ *   multiprocessing's `spawn` or `forkserver` start method), or use the
+ *   `sequential` backend in them.
  *
  * Error codes of the %PMAP_ERROR domain. An error that a task's function
  * returns keeps its own domain and code; pmap-glib prefixes its message
@@ -83,6 +89,7 @@ typedef enum {
   PMAP_ERROR_UNKNOWN_SERIALIZER,
   PMAP_ERROR_TIMED_OUT,
   PMAP_ERROR_MEMORY_LIMIT,
+  PMAP_ERROR_FORKED,
 } PmapError;
 
 PMAP_AVAILABLE_IN_1_0

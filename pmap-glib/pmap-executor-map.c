@@ -12,11 +12,15 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include "pmap-error.h"
 #include "pmap-executor-map-private.h"
+#include "pmap-fork-private.h"
 #include "pmap-function-private.h"
 #include "pmap-job-private.h"
 #include "pmap-map-run-private.h"
+#include "pmap-processes-backend-private.h"
 #include "pmap-threads-backend-private.h"
 
 /* The job of a map: its backend, in @backend, and its settings, from the
@@ -34,6 +38,7 @@ prepare_job (PmapExecutor   *self,
   guint n_jobs = pmap_executor_get_effective_n_jobs (self);
   const GError *setting_error = pmap_executor_get_setting_error (self);
   PmapJob *job;
+  int original;
 
   if (setting_error != NULL)
     {
@@ -49,6 +54,20 @@ prepare_job (PmapExecutor   *self,
   *backend = pmap_executor_get_backend (self);
   if (n_jobs == 1 || pmap_job_is_in_task ())
     *backend = pmap_executor_get_sequential_backend (self);
+
+  if ((PMAP_IS_THREADS_BACKEND (*backend) || PMAP_IS_PROCESSES_BACKEND (*backend)) &&
+      pmap_fork_is_copy (&original))
+    {
+      g_set_error (error, PMAP_ERROR, PMAP_ERROR_FORKED,
+                   "This process (%d) is a copy that fork() made of process "
+                   "%d after pmap-glib had started threads there, and has "
+                   "none of them: the “%s” backend cannot run here. Start "
+                   "this process with exec() (in Python, multiprocessing's "
+                   "“spawn” or “forkserver” start method), or use the "
+                   "“sequential” backend in it",
+                   (int) getpid (), original, pmap_backend_get_name (*backend));
+      return NULL;
+    }
 
   if (pmap_callable_is_thread_bound (callable) &&
       PMAP_IS_THREADS_BACKEND (*backend))

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "pmap-error.h"
+#include "pmap-fork-private.h"
 #include "pmap-function-ref-private.h"
 #include "pmap-processes-backend-private.h"
 #include "pmap-processes-batch-private.h"
@@ -189,6 +190,7 @@ pmap_processes_backend_submit (PmapBackend *backend,
    * stay small, and a task's time is measured without it. */
   pmap_job_set_batch_cost (job, BATCH_COST_US);
 
+  pmap_fork_note_threads ();
   g_mutex_lock (&self->mutex);
 
   if (self->runners == NULL)

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "pmap-threads-backend-private.h"
+#include "pmap-fork-private.h"
 #include "pmap-job-private.h"
 
 /* The pool is exclusive, never GLib's shared one (g_task_run_in_thread()),
@@ -40,6 +41,7 @@ pmap_threads_backend_submit (PmapBackend *backend,
   PmapThreadsBackend *self = PMAP_THREADS_BACKEND (backend);
   guint n_runners = MIN (pmap_job_get_n_jobs (job), pmap_job_get_n_tasks (job));
 
+  pmap_fork_note_threads ();
   g_mutex_lock (&self->mutex);
 
   if (self->pool == NULL)

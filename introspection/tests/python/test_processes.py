@@ -6,6 +6,7 @@ import asyncio
 import os
 import pickle
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -340,6 +341,44 @@ def test_a_worker_past_twice_its_memory_limit_is_killed(processes):
                  'Task 2 failed: the worker process ')
     assert "max-worker-memory of 96 MiB, and was killed" in caught.value.message
     assert processes.map([1, 2], hog_mb) == [1, 2]
+
+
+FORK_SCRIPT = '''
+import os
+import gi
+gi.require_version('Pmap', '1.0')
+from gi.repository import GLib, Pmap
+
+executor = Pmap.Executor(n_jobs=2, backend='processes')
+assert executor.map(range(4), abs) == [0, 1, 2, 3]
+copy = os.fork()
+if copy == 0:
+    try:
+        executor.map(range(4), abs)
+    except GLib.Error as error:
+        refused = (error.matches(Pmap.error_quark(), Pmap.Error.FORKED) and
+                   '“spawn” or “forkserver” start method' in error.message)
+        sequential = Pmap.Executor(n_jobs=2, backend='sequential').map(range(4), abs)
+        os._exit(0 if refused and sequential == [0, 1, 2, 3] else 1)
+    os._exit(2)
+_, status = os.waitpid(copy, 0)
+assert os.waitstatus_to_exitcode(status) == 0, status
+assert executor.map(range(4), abs) == [0, 1, 2, 3]
+print('ok')
+'''
+
+
+def test_a_copy_made_by_fork_refuses_maps_on_worker_processes():
+    """A copy that fork() made after the pool started, as multiprocessing's
+    "fork" start method makes, has neither its threads nor its workers: its
+    map fails at once with Pmap.Error.FORKED, rather than waiting for
+    ever; the sequential backend still runs there, and the original maps
+    on."""
+    child = subprocess.run([sys.executable, '-B', '-c', FORK_SCRIPT],
+                           capture_output=True, text=True, timeout=60)
+
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == 'ok'
 
 
 def more_than_the_protocol_carries(_):

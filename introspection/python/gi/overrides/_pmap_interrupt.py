@@ -56,6 +56,16 @@ class _Watcher:
 _watcher = None
 
 
+def _forget_watcher():
+    """In a copy of this process made by fork(), which has none of its
+    threads: the next map starts a watcher of its own."""
+    global _watcher
+    _watcher = None
+
+
+os.register_at_fork(after_in_child=_forget_watcher)
+
+
 def _the_watcher():
     global _watcher
     if _watcher is None:
