@@ -14,20 +14,6 @@
 
 #include "pmap-test-processes-util.h"
 
-/* An executor of 2 jobs on a new backend named @name. */
-static PmapExecutor *
-executor_on (const char *name)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PmapBackend) backend = pmap_backend_create (name, &error);
-  PmapExecutor *executor = pmap_executor_new ();
-
-  g_assert_no_error (error);
-  pmap_executor_set_backend (executor, backend);
-  pmap_executor_set_n_jobs (executor, 2);
-  return executor;
-}
-
 static GPtrArray *
 map_squares (PmapExecutor  *executor,
              GPtrArray     *items,
@@ -60,7 +46,7 @@ check_copy (PmapExecutor *threads,
             GPtrArray    *items,
             int           report)
 {
-  g_autoptr(PmapExecutor) sequential = executor_on ("sequential");
+  g_autoptr(PmapExecutor) sequential = test_executor_new_with ("sequential", NULL);
   PmapExecutor *refusing[] = { threads, processes };
 
   for (guint i = 0; i < G_N_ELEMENTS (refusing); i++)
@@ -94,8 +80,8 @@ check_copy (PmapExecutor *threads,
 static void
 test_copy_refuses_threaded_maps (void)
 {
-  g_autoptr(PmapExecutor) threads = executor_on ("threads");
-  g_autoptr(PmapExecutor) processes = executor_on ("processes");
+  g_autoptr(PmapExecutor) threads = test_executor_new_with ("threads", NULL);
+  g_autoptr(PmapExecutor) processes = test_executor_new_with ("processes", NULL);
   g_autoptr(GPtrArray) items = test_int64_items_new (0, 40);
   char outcome[3] = "";
   int report[2];
