@@ -90,12 +90,6 @@ pmap_processes_batch_message (PmapJob         *job,
                         g_variant_builder_end (&substitutions));
 }
 
-static gboolean
-job_is_stopping (gpointer job)
-{
-  return pmap_job_is_stopping (job);
-}
-
 /* A worker that grows past its backend's max-worker-memory finishes its
  * batch and leaves; one that grows past this many times the limit while a
  * task runs is killed at once, as it would otherwise take the machine. */
@@ -228,8 +222,10 @@ run_remote_batch (PmapRunner *runner,
   gboolean healthy = TRUE;
   BatchWatch watch = { job, worker, pmap_job_get_timeout_us (job), memory_limit, 0, 0, FALSE, 0, FALSE };
 
+  /* Sending waits for room as long as receiving waits for answers: a
+   * worker that died behind an open channel takes neither. */
   channel = pmap_worker_get_channel (worker);
-  pmap_channel_set_abort (channel, job_is_stopping, job);
+  pmap_channel_set_abort (channel, batch_should_stop, &watch);
   pmap_channel_set_memfd_threshold (channel, pmap_job_get_max_nbytes (job));
   pmap_worker_clear_running_task (worker);
   if ((shares != NULL && !pmap_share_table_send (shares, worker, batch, &error)) ||
