@@ -27,6 +27,7 @@ import threading
 
 from gi.repository import Gio
 
+
 class _Watcher:
     """The thread that reads the wakeup socket while maps wait, and
     cancels them on SIGINT; one per process, started by the first map."""
