@@ -124,7 +124,7 @@ run_job (gpointer data,
       built = g_get_monotonic_time ();
       if (batch != NULL && worker == NULL &&
           check_serializer (pmap_job_get_serializer (job), &error))
-        worker = pmap_worker_pool_acquire (&error);
+        worker = pmap_worker_pool_acquire (pmap_processes_job_stops, job, &error);
       acquired = g_get_monotonic_time ();
 
       if (error != NULL)

@@ -17,6 +17,9 @@ GVariant *pmap_processes_batch_message (PmapJob         *job,
                                         guint            n_tasks,
                                         guint           *failed,
                                         GError         **error);
+/* pmap_job_is_stopping() as a PmapAbortFunc: what waits for a worker
+ * give up on once the job stops. */
+gboolean  pmap_processes_job_stops     (gpointer         job);
 guint     pmap_processes_batch_run     (PmapRunner      *runner,
                                         PmapWorker     **worker,
                                         GVariant        *batch,

@@ -90,6 +90,12 @@ pmap_processes_batch_message (PmapJob         *job,
                         g_variant_builder_end (&substitutions));
 }
 
+gboolean
+pmap_processes_job_stops (gpointer job)
+{
+  return pmap_job_is_stopping (job);
+}
+
 /* A worker that grows past its backend's max-worker-memory finishes its
  * batch and leaves; one that grows past this many times the limit while a
  * task runs is killed at once, as it would otherwise take the machine. */
@@ -445,7 +451,7 @@ pmap_processes_batch_run (PmapRunner  *runner,
         {
           GError *error = NULL;
 
-          *worker = pmap_worker_pool_acquire (&error);
+          *worker = pmap_worker_pool_acquire (pmap_processes_job_stops, job, &error);
           if (*worker == NULL)
             {
               pmap_job_fail (job, range.start, error);

@@ -14,8 +14,12 @@ G_BEGIN_DECLS
 /* A worker process and the parent's end of its channel. */
 typedef struct _PmapWorker PmapWorker;
 
-/* Takes an idle worker, or starts one. Blocks until it said hello. */
-PmapWorker *pmap_worker_pool_acquire (GError       **error);
+/* Takes an idle worker, or starts one. Blocks until it said hello, or
+ * @give_up (if not NULL) says to stop waiting: then %NULL, with a
+ * G_IO_ERROR_CANCELLED error. */
+PmapWorker *pmap_worker_pool_acquire (PmapAbortFunc  give_up,
+                                      gpointer       give_up_data,
+                                      GError       **error);
 /* Gives back a healthy worker, idle, for @idle_timeout_ms at most. */
 void        pmap_worker_pool_release (PmapWorker    *worker,
                                       guint64        idle_timeout_ms);

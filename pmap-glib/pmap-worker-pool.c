@@ -158,6 +158,30 @@ deadline_passed (gpointer user_data)
   return g_get_monotonic_time () > *(gint64 *) user_data;
 }
 
+/* How long a new worker's hello is waited for. */
+typedef struct
+{
+  gint64        deadline;
+  PmapAbortFunc give_up;
+  gpointer      give_up_data;
+  gboolean      gave_up;
+} HelloWait;
+
+/* A PmapAbortFunc for a HelloWait. */
+static gboolean
+hello_should_stop (gpointer user_data)
+{
+  HelloWait *wait = user_data;
+
+  if (wait->give_up != NULL && wait->give_up (wait->give_up_data))
+    {
+      wait->gave_up = TRUE;
+      return TRUE;
+    }
+
+  return deadline_passed (&wait->deadline);
+}
+
 static char *
 describe_exit (GSubprocess *process)
 {
@@ -265,6 +289,8 @@ map_running_task (int fd)
 static PmapWorker *
 spawn_worker (const char * const  *argv,
               const char          *command,
+              PmapAbortFunc        give_up,
+              gpointer             give_up_data,
               GError             **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -274,7 +300,7 @@ spawn_worker (const char * const  *argv,
   const char *identifier;
   PmapWorker *worker;
   PmapMessageKind kind;
-  gint64 deadline;
+  HelloWait wait = { 0, give_up, give_up_data, FALSE };
   gint64 pid = 0;
   int fds[2];
   int running_fd;
@@ -336,8 +362,8 @@ spawn_worker (const char * const  *argv,
   if (identifier != NULL)
     worker->pid = g_ascii_strtoll (identifier, NULL, 10);
 
-  deadline = g_get_monotonic_time () + HELLO_TIMEOUT_US;
-  hello = pmap_channel_receive (worker->channel, TRUE, deadline_passed, &deadline,
+  wait.deadline = g_get_monotonic_time () + HELLO_TIMEOUT_US;
+  hello = pmap_channel_receive (worker->channel, TRUE, hello_should_stop, &wait,
                                 &kind, &local_error);
   if (hello != NULL)
     {
@@ -349,6 +375,14 @@ spawn_worker (const char * const  *argv,
 
   if (local_error == NULL)
     pmap_channel_reuse_memfd (worker->channel, worker->pid);
+
+  if (wait.gave_up)
+    {
+      g_free (pmap_worker_discard (worker, TRUE));
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "The map stopped while a worker process started");
+      return NULL;
+    }
 
   if (local_error != NULL)
     {
@@ -400,7 +434,9 @@ take_idle_worker (const char *command)
 }
 
 PmapWorker *
-pmap_worker_pool_acquire (GError **error)
+pmap_worker_pool_acquire (PmapAbortFunc   give_up,
+                          gpointer        give_up_data,
+                          GError        **error)
 {
   g_auto(GStrv) argv = pmap_worker_dup_command ();
   g_autofree char *command = g_strjoinv ("\x1f", argv);
@@ -413,7 +449,8 @@ pmap_worker_pool_acquire (GError **error)
       g_mutex_unlock (&pool_mutex);
 
       if (worker == NULL)
-        return spawn_worker ((const char * const *) argv, command, error);
+        return spawn_worker ((const char * const *) argv, command, give_up, give_up_data,
+                             error);
 
       if (worker_is_quiet (worker))
         return worker;

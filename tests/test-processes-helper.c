@@ -297,6 +297,47 @@ test_worker_start (gconstpointer data)
   g_test_trap_assert_stderr ("Task 0 failed: *worker process*");
 }
 
+static gpointer
+cancel_soon (gpointer cancellable)
+{
+  g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+/* A map cancelled while its workers start, here workers that never say
+ * hello, returns without waiting for the hello's 30 seconds. */
+static void
+test_cancel_before_hello (void)
+{
+  const char *const silent[] = { "/bin/sleep", "60", NULL };
+  TestResources resources = { 0 };
+  g_autoptr(PmapExecutor) executor = test_processes_executor_new (2, 0);
+  g_autoptr(GPtrArray) items = test_int64_items_new (0, 4);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+  GThread *canceller;
+  gint64 started;
+
+  test_resources_snapshot (&resources);
+  pmap_set_worker_command (silent);
+
+  canceller = g_thread_new ("canceller", cancel_soon, cancellable);
+  started = g_get_monotonic_time ();
+  results = map_by_name (executor, "test.square", items, cancellable, &error);
+  g_thread_join (canceller);
+  pmap_set_worker_command (NULL);
+
+  g_assert_null (results);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_USEC_PER_SEC);
+
+  /* The silent workers were stopped. */
+  test_resources_assert_released (&resources);
+  test_resources_clear (&resources);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -312,6 +353,7 @@ main (int   argc,
   g_test_add_func ("/Pmap/ProcessesHelper/parallel", test_processes_run_in_parallel);
   g_test_add_func ("/Pmap/ProcessesHelper/worker-killed", test_worker_killed);
   g_test_add_func ("/Pmap/ProcessesHelper/cancel", test_assert_cancel_kills_busy_workers);
+  g_test_add_func ("/Pmap/ProcessesHelper/cancel-before-hello", test_cancel_before_hello);
   g_test_add_data_func ("/Pmap/ProcessesHelper/worker-start/missing",
                         "/nonexistent/pmap-worker", test_worker_start);
   g_test_add_data_func ("/Pmap/ProcessesHelper/worker-start/no-hello",
