@@ -12,7 +12,8 @@
  * This file holds the backend and the runner's loop; what happens to one
  * batch, from the message that carries its inputs to the results that
  * come back, retries included, is pmap-processes-batch.c's. The workers
- * come from pmap-worker-pool.c.
+ * come from pmap-worker-pool.c, which starts them with
+ * pmap-worker-process.c.
  */
 
 #include "config.h"
