@@ -263,6 +263,20 @@ test_resources_clear (TestResources *resources)
   g_clear_pointer (&resources->fds, g_free);
 }
 
+static gpointer
+cancel_soon (gpointer cancellable)
+{
+  g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+GThread *
+test_cancel_soon (GCancellable *cancellable)
+{
+  return g_thread_new ("canceller", cancel_soon, cancellable);
+}
+
 void
 test_assert_prompt_cancel (gint64 elapsed_us)
 {

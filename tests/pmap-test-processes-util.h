@@ -53,6 +53,10 @@ void          test_resources_clear      (TestResources *resources);
  * PMAP_TEST_SLOWDOWN for the setups that slow every process down. */
 void          test_assert_prompt_cancel (gint64      elapsed_us);
 
+/* Cancels @cancellable 200 ms from now, from a thread of its own that the
+ * caller joins. */
+GThread      *test_cancel_soon          (GCancellable *cancellable);
+
 /* Cancels an asynchronous map of the test module's "test.sleep-ms" once its
  * two workers are busy with tasks of a minute, and checks that it ends
  * promptly with G_IO_ERROR_CANCELLED, that the busy workers were killed,

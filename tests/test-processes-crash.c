@@ -257,14 +257,6 @@ test_cancel_kills_busy_workers (void)
   test_resources_clear (&resources);
 }
 
-static gpointer
-cancel_soon (gpointer data)
-{
-  g_usleep (200 * 1000);
-  g_cancellable_cancel (data);
-  return NULL;
-}
-
 /* Starts the 2 workers of @executor, then stops them (SIGSTOP): they read
  * nothing more. */
 static void
@@ -288,7 +280,7 @@ assert_cancelled_soon (PmapExecutor *executor,
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
-  GThread *canceller = g_thread_new ("canceller", cancel_soon, cancellable);
+  GThread *canceller = test_cancel_soon (cancellable);
   gint64 started = g_get_monotonic_time ();
 
   results = pmap_executor_map (executor, (GVariant **) inputs->pdata, inputs->len,

@@ -297,14 +297,6 @@ test_worker_start (gconstpointer data)
   g_test_trap_assert_stderr ("Task 0 failed: *worker process*");
 }
 
-static gpointer
-cancel_soon (gpointer cancellable)
-{
-  g_usleep (200 * G_TIME_SPAN_MILLISECOND);
-  g_cancellable_cancel (cancellable);
-  return NULL;
-}
-
 /* A map cancelled while its workers start, here workers that never say
  * hello, returns without waiting for the hello's 30 seconds. */
 static void
@@ -323,7 +315,7 @@ test_cancel_before_hello (void)
   test_resources_snapshot (&resources);
   pmap_set_worker_command (silent);
 
-  canceller = g_thread_new ("canceller", cancel_soon, cancellable);
+  canceller = test_cancel_soon (cancellable);
   started = g_get_monotonic_time ();
   results = map_by_name (executor, "test.square", items, cancellable, &error);
   g_thread_join (canceller);
