@@ -177,10 +177,11 @@ class Chunks:
 
     def _pickle(self, calls, first):
         """The variant of the chunk of @calls, the map's @first or not."""
-        if first or self._marks:
+        looked = first or bool(self._marks)
+        if looked:
             calls = self._out_of_band(calls)
         data, data_variants = self._dumps_chunk(calls)
-        if not self._marks and len(data) >= self._max_nbytes:
+        if not looked and len(data) >= self._max_nbytes:
             marked = self._out_of_band(calls)
             if marked is not calls:
                 data, data_variants = self._dumps_chunk(marked)
